@@ -1,0 +1,123 @@
+"""``edge-ssre`` command line: argument parsing and output formatting only.
+
+Exit codes (every verb):
+    0  allow / success
+    1  findings (inspect: the verdict is alert or block)
+    2  usage or input error (one line on stderr, never a traceback)
+    3  runtime error (a broker, file or store could not be used)
+
+Each verb's work lives in its stage's package and is imported only when that verb runs,
+so ``edge-ssre inspect`` never imports paho or awsiotsdk.
+"""
+
+import argparse
+import json
+import sys
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_RUNTIME = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        sys.stderr.write("edge-ssre: error: %s\n" % message)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _read_input(name):
+    if name in (None, "-"):
+        return sys.stdin.buffer.read()
+    with open(name, "rb") as fh:
+        return fh.read()
+
+
+def cmd_inspect(args):
+    from .guard import Guard
+    try:
+        data = _read_input(args.file)
+    except OSError as exc:
+        return _fail("cannot read %s: %s" % (args.file, exc.strerror or exc), EXIT_USAGE)
+    guard = Guard.from_profile(args.profile) if args.profile else Guard()
+    if args.policy:
+        guard.reload(policy=args.policy)
+    verdict = guard.inspect(data, source=args.source, topic=args.topic, client_id=args.client_id)
+    out = verdict.to_dict()
+    print(json.dumps(out, indent=2 if args.pretty else None, sort_keys=False))
+    return EXIT_OK if verdict.action == "allow" else EXIT_FINDINGS
+
+
+def _fail(message, code):
+    sys.stderr.write("edge-ssre: %s\n" % message)
+    return code
+
+
+def _lazy(module, func):
+    """A verb implemented in another package, imported only when it runs."""
+    def run(args):
+        import importlib
+        return getattr(importlib.import_module(module, __package__), func)(args)
+    return run
+
+
+def build_parser():
+    p = _Parser(prog="edge-ssre", description="Serverless Security Runtime Environment for the edge")
+    p.add_argument("--version", action="version", version="edge-ssre 0.1.0")
+    sub = p.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+
+    ins = sub.add_parser("inspect", help="inspect one event (file or stdin) and print the verdict as JSON")
+    ins.add_argument("file", nargs="?", default="-", metavar="FILE|-")
+    ins.add_argument("--source", default="auto", choices=("auto", "mqtt", "lambda-edge", "lambda", "raw"))
+    ins.add_argument("--topic", default=None)
+    ins.add_argument("--client-id", default=None)
+    ins.add_argument("--profile", default=None, help="device profile name or path")
+    ins.add_argument("--policy", default=None, help="policy TOML file")
+    ins.add_argument("--pretty", action="store_true", help="indent the JSON output")
+    ins.set_defaults(run=cmd_inspect)
+
+    for register in _REGISTRARS:
+        register(sub)
+    return p
+
+
+def _register_events(sub):
+    ev = sub.add_parser("events", help="read the persistent event store: stat | tail | export")
+    ev.add_argument("action", choices=("stat", "tail", "export"))
+    ev.add_argument("--store", default=None, help="event store file")
+    ev.add_argument("--json", action="store_true")
+    ev.add_argument("-n", type=int, default=20, help="tail: records to show")
+    ev.set_defaults(run=_lazy(".store.cli_events", "main"))
+
+
+def _register_run(sub):
+    run = sub.add_parser("run", help="run the MQTT sidecar")
+    run.add_argument("--config", default=None)
+    run.add_argument("--broker", default=None, help="HOST:PORT")
+    run.add_argument("--input", action="append", default=None, help="input topic filter (repeatable)")
+    run.add_argument("--output-prefix", default=None)
+    run.set_defaults(run=_lazy(".adapters.mqtt_sidecar", "main"))
+
+
+_REGISTRARS = [_register_events, _register_run]
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        return 130
+    except (ValueError, LookupError) as exc:  # SsreError stage errors inherit these
+        return _fail(str(exc), EXIT_USAGE)
+    except OSError as exc:
+        return _fail(str(exc), EXIT_RUNTIME)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

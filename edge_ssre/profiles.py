@@ -1,0 +1,126 @@
+"""Device profiles: one TOML per target in ``device_profiles/`` (or any path).
+
+Sections (all optional except ``name``)::
+
+    name = "raspberry-pi-4"
+    description = "..."
+    [limits]      # per-inspection budgets -> decode.budget.Limits
+    [store]       # event store: capacity_bytes, durability, group_commit_ms, when_full
+    [telemetry]   # fixed table sizes: client_slots, topic_slots
+    [runtime]     # memory_mb, cpus (pinning), threads
+    [policy]      # an inline inspection policy (same keys as a policy file)
+
+Each section's owner validates its keys; errors name the file, line and key.
+"""
+
+import os
+
+from .decode.budget import Limits
+from .errors import ProfileError
+
+PROFILE_DIRS = (
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "device_profiles"),
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "device_profiles"),
+)
+SECTIONS = ("name", "description", "limits", "store", "telemetry", "runtime", "policy", "behavior", "uplink")
+
+_STORE_KEYS = {"capacity_bytes": int, "durability": str, "group_commit_ms": int, "when_full": str, "path": str}
+_TELEMETRY_KEYS = {"client_slots": int, "topic_slots": int, "max_topic_length": int, "max_topic_levels": int}
+_RUNTIME_KEYS = {"memory_mb": int, "cpus": list, "threads": int, "queue_depth": int}
+
+
+class Profile:
+    __slots__ = ("name", "description", "path", "limits", "store", "telemetry", "runtime",
+                 "policy", "raw")
+
+    def __init__(self, name, description, path, limits, store, telemetry, runtime, policy, raw):
+        self.name = name
+        self.description = description
+        self.path = path
+        self.limits = limits
+        self.store = store
+        self.telemetry = telemetry
+        self.runtime = runtime
+        self.policy = policy
+        self.raw = raw
+
+    def __repr__(self):
+        return "Profile(%r)" % self.name
+
+
+def available_profiles():
+    names = set()
+    for d in PROFILE_DIRS:
+        if os.path.isdir(d):
+            names.update(f[:-5] for f in os.listdir(d) if f.endswith(".toml"))
+    return sorted(names)
+
+
+def find_profile(name_or_path):
+    s = os.fspath(name_or_path)
+    if os.sep in s or s.endswith(".toml") or os.path.exists(s):
+        return s
+    for d in PROFILE_DIRS:
+        p = os.path.join(d, s + ".toml")
+        if os.path.exists(p):
+            return p
+    raise ProfileError("no device profile %r; known profiles: %s (or give a path to a .toml file)"
+                       % (s, ", ".join(available_profiles()) or "none"))
+
+
+def load_profile(name_or_path):
+    """Load and validate a device profile by name or path."""
+    from .policy import Policy
+    from .tomlload import Where, load_toml
+    path = find_profile(name_or_path)
+    data, text, label = load_toml(path, error=ProfileError)
+    where = Where(text, label, ProfileError)
+    for key in data:
+        if key not in SECTIONS:
+            raise where.fail(key, "unknown section; expected one of %s" % ", ".join(SECTIONS))
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise where.fail("name", "every profile needs a non-empty name")
+    limits = _limits(data.get("limits", {}), where)
+    store = _typed(data.get("store", {}), _STORE_KEYS, "store", where)
+    telemetry = _typed(data.get("telemetry", {}), _TELEMETRY_KEYS, "telemetry", where)
+    runtime = _typed(data.get("runtime", {}), _RUNTIME_KEYS, "runtime", where)
+    if "durability" in store and store["durability"] not in ("always", "group", "none"):
+        raise where.fail("durability", "must be always, group or none")
+    if "when_full" in store and store["when_full"] not in ("overwrite", "reject"):
+        raise where.fail("when_full", "must be overwrite or reject")
+    policy = None
+    if "policy" in data:
+        from .errors import PolicyError
+        try:
+            policy = Policy.from_dict(data["policy"], Where(text, label))
+        except PolicyError as exc:
+            raise ProfileError(str(exc)) from None
+    return Profile(name, data.get("description", ""), path, limits, store, telemetry, runtime, policy, data)
+
+
+def _typed(table, spec, section, where):
+    if not isinstance(table, dict):
+        raise where.fail(section, "must be a table")
+    for key, val in table.items():
+        want = spec.get(key)
+        if want is None:
+            raise where.fail(key, "unknown key in [%s]; expected one of %s" % (section, ", ".join(sorted(spec))))
+        if not isinstance(val, want) or (want is int and isinstance(val, bool)):
+            raise where.fail(key, "must be %s" % want.__name__)
+        if want is int and val < 0:
+            raise where.fail(key, "must not be negative")
+    return dict(table)
+
+
+def _limits(table, where):
+    if not isinstance(table, dict):
+        raise where.fail("limits", "must be a table")
+    kw = {}
+    for key, val in table.items():
+        if key not in Limits.__slots__:
+            raise where.fail(key, "unknown limit; expected one of %s" % ", ".join(Limits.__slots__))
+        if not isinstance(val, int) or isinstance(val, bool) or val <= 0:
+            raise where.fail(key, "must be a positive integer")
+        kw[key] = val
+    return Limits(**kw)

@@ -1,0 +1,6 @@
+"""The attack families findings are reported under. MicroPython-clean."""
+
+FAMILIES = (
+    "sqli", "nosqli", "xss", "cmdi", "code", "php", "java", "path", "rfi", "ssti",
+    "ssrf", "jndi", "xxe", "deser", "proto", "crlf", "ldap", "telemetry", "behavior", "limits",
+)

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian machine with Python 3: installs what is needed, then runs.
+#   bash tools/dev.sh demo   - the main job (see README)
+#   bash tools/dev.sh test   - the whole test suite (installs mosquitto and the test tools)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${EDGE_SSRE_VENV:-.venv}
+
+need_apt() {  # need_apt BINARY PACKAGE: install a Debian package when its binary is missing
+    if ! command -v "$1" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$1" ]; then
+        SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$2" >/dev/null
+    fi
+}
+
+venv() {  # venv EXTRAS: create the virtualenv and install the project with those extras
+    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[$1]"
+}
+
+case "${1:-test}" in
+    test)
+        need_apt mosquitto mosquitto
+        venv dev
+        shift || true
+        exec "$VENV/bin/python" -m pytest -q "$@"
+        ;;
+    demo)
+        venv mqtt
+        shift || true
+        exec "$VENV/bin/edge-ssre" inspect --pretty tests/data/samples/cloudfront-viewer-request-attack.json "$@"
+        ;;
+    *)
+        echo "usage: bash tools/dev.sh test|demo [args]" >&2
+        exit 2
+        ;;
+esac
