@@ -103,16 +103,18 @@ class Policy:
         self.allow = tuple(allow)
         self.origin = origin
 
-    def action_for(self, rule_id, family):
-        """Action before the global mode is applied."""
+    def action_for(self, rule_id, family, proposed=None):
+        """Action before the global mode: rule table, family table, the checker's own, default."""
         act = self.rules.get(rule_id)
         if act is None:
-            act = self.families.get(family, self.default_action)
+            act = self.families.get(family)
+        if act is None:
+            act = proposed or self.default_action
         return act
 
     def decide(self, finding, topic=None):
         """The action for one finding after rules, families, mode and allowlists; OFF drops it."""
-        act = self.action_for(finding.rule_id, finding.family)
+        act = self.action_for(finding.rule_id, finding.family, finding.action)
         if act == OFF:
             return OFF
         for entry in self.allow:

@@ -2,7 +2,9 @@
 
 A ``Finding`` is immutable and compares by value. ``severity`` is one of
 ``"low" | "medium" | "high" | "critical"``; ``action`` is what the policy decided
-for this finding (``"alert"`` or ``"block"``).
+for this finding (``"alert"`` or ``"block"``). A checker may create a finding with an
+explicit action (telemetry and behaviour rules carry their own); ``None`` lets the
+policy decide from the family.
 """
 
 ALLOW = "allow"
@@ -33,7 +35,7 @@ def excerpt_of(text, start=0, end=None):
 class Finding:
     __slots__ = ("rule_id", "family", "path", "excerpt", "severity", "action")
 
-    def __init__(self, rule_id, family, path, excerpt, severity="high", action=ALERT):
+    def __init__(self, rule_id, family, path, excerpt, severity="high", action=None):
         self.rule_id = rule_id
         self.family = family
         self.path = path
