@@ -13,7 +13,7 @@ from . import decode as _decode
 from .decode.budget import Budget, DEFAULT_LIMITS
 from .envelope import Envelope, SOURCES
 from .policy import DEFAULT_POLICY, Policy
-from .verdict import ALLOW, BLOCK, OFF, Finding, Verdict, excerpt_of, strongest
+from .verdict import ALLOW, BLOCK, OFF, Finding, Verdict, strongest
 
 MAX_FINDINGS = 32  # findings kept per inspection (the verdict says when more were cut)
 
@@ -114,8 +114,8 @@ class Guard:
                 budget.exceed("string", path, "value of %d characters; inspected the first %d"
                               % (len(text), max_string))
                 text = text[:max_string]
-            for rule_id, family, severity, s, e in scan(text, kind, budget):
-                self._add(findings, Finding(rule_id, family, path, excerpt_of(text, s, e), severity), topic)
+            for rule_id, family, severity, excerpt in scan(text, kind, budget):
+                self._add(findings, Finding(rule_id, family, path, excerpt, severity), topic)
 
     def _add(self, findings, finding, topic):
         act = self.policy.decide(finding, topic)

@@ -1,0 +1,65 @@
+"""XSS by HTML tokens. MicroPython-clean (``re`` only).
+
+Finds tags (``<name ...>``, namespaced names folded) and judges each by its name and
+attributes: tags that run or load code by themselves, event-handler attributes, URL
+attributes carrying a script scheme, style that loads or evaluates. Plain markup such as
+``<b>``, ``<p class="x">`` or a lone ``<`` in "a < b" is clean. Each tag costs one bounded
+attribute scan, so the whole pass is linear in the text.
+"""
+
+import re
+
+_TAG = re.compile(r"<\s{0,8}[/?!]?\s{0,8}(?:[a-z][a-z0-9_\-]{0,31}:)?([a-z][a-z0-9_\-]{0,31})")
+_ATTRS_END = re.compile(r"[<>]")
+MAX_ATTRS = 1024  # characters of one tag's attribute text examined
+
+# tags that execute, load or re-base content on their own
+CODE_TAGS = frozenset((
+    "script", "iframe", "frame", "frameset", "object", "embed", "applet", "style", "link", "meta",
+    "base", "isindex", "import", "vmlframe", "xss", "noscript", "template", "svg", "math", "xml",
+    "portal", "handler", "listener", "bgsound", "layer", "ilayer", "xmp", "plaintext", "set", "animate",
+))
+_EVENT = re.compile(r"(?:^|[\s\"'/;`])on[a-z]{3,45}\s{0,8}=")
+_EVENT_BARE = re.compile(r"(?:^|[\s\"';`])on[a-z]{3,45}\s{0,8}=")
+_URL_ATTR = re.compile(
+    r"(?:href|src|action|formaction|data|dynsrc|lowsrc|background|poster|code|codebase|srcdoc|"
+    r"xlink:href|values|to|from|by|content|xmlns(?::[a-z]+)?)\s{0,8}=\s{0,8}[\"'`]?\s{0,8}"
+    r"(?:javascript|vbscript|livescript|mocha|data)\s{0,8}:")
+_STYLE = re.compile(r"expression\s{0,8}\(|url\s{0,8}\(\s{0,8}[\"']?\s{0,8}(?:javascript|vbscript|data):|"
+                    r"-moz-binding|behavior\s{0,8}:|@import")
+_SCHEME_NOSPACE = re.compile(r"(?:javascript|vbscript|livescript):")
+
+
+def detect(text, budget=None):
+    """(start, end) of an XSS construct in the normalized text, or None."""
+    if "<" in text:
+        for m in _TAG.finditer(text):
+            name = m.group(1)
+            start = m.start()
+            if text[m.start() + 1:m.start(1)].strip() == "?" and name != "import":
+                continue  # processing instruction (<?xml ...?>), not a tag
+            end_m = _ATTRS_END.search(text, m.end(), m.end() + MAX_ATTRS)
+            stop = end_m.start() if end_m is not None else min(len(text), m.end() + MAX_ATTRS)
+            attrs = text[m.end():stop]
+            if name in CODE_TAGS:
+                closed = end_m is not None and text[end_m.start()] == ">"
+                if attrs or closed or name in ("script", "iframe", "object", "embed", "applet", "noscript", "vmlframe", "import", "svg"):
+                    return start, stop + 1
+            if attrs:
+                if _EVENT.search(attrs) or _URL_ATTR.search(attrs) or ("style" in attrs and _STYLE.search(attrs)):
+                    return start, stop + 1
+            if budget is not None and not budget.tick():
+                return None
+    # attribute-context breakout without a tag: `" onmouseover=...`, `' style=...expression(`
+    m = _EVENT_BARE.search(text)
+    if m is not None:
+        return m.start(), m.end()
+    if ":" in text:
+        squeezed = text.replace(" ", "").replace("\t", "").replace("\n", "").replace("\r", "")
+        m = _SCHEME_NOSPACE.search(squeezed)
+        if m is not None and (m.start() == 0 or not squeezed[m.start() - 1].isalpha()):
+            return 0, min(len(text), 48)
+        m = _URL_ATTR.search(text)
+        if m is not None:
+            return m.start(), m.end()
+    return None

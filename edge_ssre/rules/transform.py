@@ -1,0 +1,156 @@
+"""Transformations applied to a leaf before matching, each with a cap. MicroPython-clean.
+
+A leaf is matched in up to three views, computed lazily and at most once per leaf:
+- ``raw``: the text as decoded by the decoder;
+- ``norm``: URL-decoded (up to ``MAX_URL_PASSES`` passes, ``%uXXXX`` too), HTML entities,
+  JS/C escapes (``\\xHH``, ``\\uHHHH``, ``\\u{H..}``) decoded, NULs removed, fullwidth and
+  enclosed-alphanumeric digits/letters folded to ASCII, lower-cased;
+- ``compact``: ``norm`` with SQL/C comments replaced by one space and every run of
+  whitespace folded to one space.
+Each pass is linear in the input; none grows its output beyond its input.
+"""
+
+import re
+
+MAX_URL_PASSES = 3
+
+_PCT = re.compile(r"%(?:u[0-9a-fA-F]{4}|[0-9a-fA-F]{2})")
+_ENTITY = re.compile(r"&(?:#[xX][0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z]{2,8});?")
+_JSESC = re.compile(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|u\{[0-9a-fA-F]{1,6}\}|[0-7]{3})")
+_COMMENT = re.compile(r"/\*.{0,2048}?(?:\*/|$)|<!--|--!?>", re.S)
+_SPACE = re.compile(r"\s+")
+_OVERLONG = re.compile("[\xc0\xc1][\x80-\xbf]")
+
+_NAMED = {
+    "lt": "<", "gt": ">", "quot": '"', "apos": "'", "amp": "&", "tab": "\t", "newline": "\n",
+    "colon": ":", "lpar": "(", "rpar": ")", "sol": "/", "bsol": "\\", "semi": ";", "comma": ",",
+    "period": ".", "excl": "!", "num": "#", "dollar": "$", "percnt": "%", "equals": "=",
+    "lsqb": "[", "rsqb": "]", "lcub": "{", "rcub": "}", "grave": "`", "nbsp": " ", "plus": "+",
+    "quest": "?", "commat": "@", "ast": "*", "vert": "|", "hat": "^", "lowbar": "_",
+}
+
+
+def _chr(code):
+    if 0 <= code < 0x110000 and not (0xD800 <= code < 0xE000):
+        return chr(code)
+    return ""
+
+
+def _pct(m):
+    s = m.group(0)
+    if s[1] in "uU":
+        return _chr(int(s[2:], 16))
+    return chr(int(s[1:], 16))
+
+
+def url_decode(text):
+    """Percent-decode (bytes >= 0x80 map to latin-1 code points, then UTF-8 is re-read when valid)."""
+    out = _PCT.sub(_pct, text)
+    if out is text or out == text:
+        return text
+    if "\xc0" in out or "\xc1" in out:  # overlong UTF-8 (%c0%ae = "."): an old evasion
+        out = _OVERLONG.sub(lambda m: chr(((ord(m.group(0)[0]) & 0x1F) << 6) | (ord(m.group(0)[1]) & 0x3F)), out)
+    try:
+        raw = out.encode("latin-1")
+        return raw.decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return out
+
+
+def url_decode_repeated(text, passes=MAX_URL_PASSES):
+    for _ in range(passes):
+        if "%" not in text:
+            break
+        out = url_decode(text)
+        if out == text:
+            break
+        text = out
+    return text
+
+
+def _entity(m):
+    s = m.group(0)
+    body = s[1:-1] if s.endswith(";") else s[1:]
+    if body[:1] == "#":
+        try:
+            code = int(body[2:], 16) if body[1:2] in "xX" else int(body[1:])
+        except ValueError:
+            return s
+        return _chr(code)
+    rep = _NAMED.get(body.lower())
+    return s if rep is None else rep
+
+
+def html_decode(text):
+    return _ENTITY.sub(_entity, text) if "&" in text else text
+
+
+def _jsesc(m):
+    s = m.group(0)
+    c = s[1]
+    if c == "x":
+        return chr(int(s[2:], 16))
+    if c == "u":
+        return _chr(int(s[3:-1] if s[2] == "{" else s[2:], 16))
+    return _chr(int(s[1:], 8))
+
+
+def js_unescape(text):
+    return _JSESC.sub(_jsesc, text) if "\\" in text else text
+
+
+def fold_unicode(text):
+    """Fold fullwidth forms and circled/enclosed alphanumerics to ASCII (evasion in hosts/keywords)."""
+    out = None
+    for i, ch in enumerate(text):
+        o = ord(ch)
+        rep = None
+        if 0xFF01 <= o <= 0xFF5E:
+            rep = chr(o - 0xFEE0)
+        elif 0x2460 <= o <= 0x2468:
+            rep = chr(0x31 + o - 0x2460)
+        elif o == 0x24EA or o == 0x24FF:
+            rep = "0"
+        elif 0x24F5 <= o <= 0x24FD:
+            rep = chr(0x31 + o - 0x24F5)
+        elif 0x2776 <= o <= 0x277E or 0x2780 <= o <= 0x2788 or 0x278A <= o <= 0x2792:
+            rep = chr(0x31 + (o - 0x2776) % 10)
+        elif 0x24B6 <= o <= 0x24CF:
+            rep = chr(0x61 + o - 0x24B6)
+        elif 0x24D0 <= o <= 0x24E9:
+            rep = chr(0x61 + o - 0x24D0)
+        elif o == 0x3002 or o == 0xFF61:
+            rep = "."
+        if rep is not None:
+            if out is None:
+                out = list(text[:i])
+            out.append(rep)
+        elif out is not None:
+            out.append(ch)
+    return text if out is None else "".join(out)
+
+
+def normalize(text):
+    """The ``norm`` view."""
+    if "%" in text:
+        text = url_decode_repeated(text)
+    if "&" in text:
+        text = html_decode(text)
+        if "%" in text:
+            text = url_decode(text)
+    if "\\" in text:
+        text = js_unescape(text)
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    for ch in text:
+        if ord(ch) > 0x2000:
+            text = fold_unicode(text)
+            break
+    return text.lower()
+
+
+def compact(norm_text):
+    """The ``compact`` view of an already-normalized text."""
+    if "/*" in norm_text or "<!--" in norm_text or "--" in norm_text:
+        norm_text = _COMMENT.sub(" ", norm_text)
+    return _SPACE.sub(" ", norm_text)
