@@ -6,14 +6,20 @@ hex IPv4 parts, 1-4 part forms, IPv4-mapped IPv6, enclosed digits already folded
 
 import re
 
-_URL = re.compile(r"([a-z][a-z0-9+.\-]{1,15}):/{1,3}\\?([^\s/?#\\]{1,256})")
-_BARE_NAME = re.compile(r"(?:^|[\s\"'=(,@])((?:localhost|ip6-localhost|ip6-loopback|metadata\.google\.internal|"
-                        r"metadata\.packet\.net|instance-data|metadata\.azure\.com|kubernetes\.default(?:\.svc)?)"
-                        r"(?:[0-9]|\.localdomain[0-9]?|\.internal)?)(?::\d{1,5})?[/:]")
+_URL = re.compile(r"([a-z][a-z0-9+.\-]{1,15}):/{1,3}\\?([^\s/?#]{1,256})")
+# "http:127.0.0.1": browsers and some URL parsers accept a special scheme without slashes
+_URL_NO_SLASH = re.compile(r"\b(?:https?|ftp|gopher|dict|ldap|tftp|file):((?:\[[0-9a-f:.]{2,45}\]|[0-9a-fx.]{1,40}))(?:[:/?#\s]|$)")
+_BARE_NAME = re.compile(r"(?:^|[\s\"'=(,@])((?:localhost[46]?(?:\.localdomain[46]?)?|ip(?:v)?6-(?:localhost|loopback)|"
+                        r"metadata\.google\.internal|metadata\.packet\.net|instance-data|metadata\.azure\.com|"
+                        r"(?:host|gateway|kubernetes)\.(?:docker|containers)\.internal|kubernetes\.default(?:\.svc)?"
+                        r"(?:\.cluster\.local)?|[a-z0-9-]{1,63}\.svc\.cluster\.local|localtest\.me|lvh\.me|"
+                        r"(?:[a-z0-9-]{1,63}\.)?nip\.io))(?::\d{1,5})?[/:]")
 METADATA_NAMES = ("metadata.google.internal", "metadata.packet.net", "instance-data", "metadata.azure.com",
                   "metadata", "kubernetes.default", "kubernetes.default.svc")
-LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback", "localhost4",
-               "localhost6", "localhost4.localdomain4", "localhost6.localdomain6", "0")
+LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback", "ipv6-localhost", "localhost4",
+               "localhost6", "localhost4.localdomain4", "localhost6.localdomain6", "0", "localtest.me", "lvh.me",
+               "host.docker.internal", "gateway.docker.internal", "kubernetes.docker.internal",
+               "host.containers.internal")
 
 
 def _part(s):
@@ -22,7 +28,7 @@ def _part(s):
         return None
     try:
         if s[:2] == "0x":
-            return int(s[2:] or "0", 16)
+            return int(s[2:] or "0", 16) & 0xFFFFFFFF  # some parsers keep only the low 32 bits
         if len(s) > 1 and s[0] == "0":
             return int(s[1:], 8)
         if s.isdigit():
@@ -60,7 +66,7 @@ def ipv4_value(host):
 def internal_ipv4(value):
     a = value >> 24
     b = (value >> 16) & 0xFF
-    return (a in (0, 10, 127) or (a == 169 and b == 254) or (a == 172 and 16 <= b <= 31)
+    return (value == 0 or a in (10, 127) or (a == 169 and b == 254) or (a == 172 and 16 <= b <= 31)
             or (a == 192 and b == 168) or (a == 100 and 64 <= b <= 127) or value == 0xFFFFFFFF)
 
 
@@ -87,13 +93,13 @@ def _ipv6_internal(h):
 
 def host_is_internal(host):
     """Whether a URL authority's host part points inside the device or the cloud's metadata plane."""
-    host = host.strip().rstrip(".")
+    host = host.replace("\\", "").strip().rstrip(".")
     if host.startswith("["):
         return _ipv6_internal(host[1:].split("]", 1)[0])
     if host.count(":") >= 2:
         return _ipv6_internal(host)
     host = host.split(":", 1)[0]
-    if host in LOCAL_NAMES or host in METADATA_NAMES or host.endswith(".localhost"):
+    if (host in LOCAL_NAMES or host in METADATA_NAMES or host.endswith((".localhost", ".svc.cluster.local"))):
         return True
     v = ipv4_value(host)
     return v is not None and internal_ipv4(v)
@@ -120,6 +126,10 @@ def detect_internal_url(text, budget=None):
             for m in re.finditer(r"@\s{0,4}([^\s/?#@]{1,256})", text):
                 if "://" in text[:m.start()] and host_is_internal(m.group(1)):
                     return m.start(), m.end()
+    if ":" in text:
+        for m in _URL_NO_SLASH.finditer(text):
+            if host_is_internal(m.group(1)):
+                return m.start(), m.end()
     m = _BARE_NAME.search(text)
     if m is not None:
         return m.start(1), m.end()

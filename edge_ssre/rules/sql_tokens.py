@@ -236,6 +236,37 @@ def _anywhere(toks):
     return -1
 
 
+_EQ_OPS = frozenset(("=", "==", "<=>", "like", "is", "glob", "regexp", "rlike", ">=", "<="))
+_NE_OPS = frozenset(("!=", "<>", "is not", "not like", "not regexp", "not rlike", "not glob"))
+
+
+def _tautology(toks):
+    """``1=1``, ``'a'='a'``, ``42 like 42``, ``1!=2``, ``1 is not 2``: a comparison whose outcome is
+    fixed by its literals (what a boolean probe sends). Returns the index of its first token or -1."""
+    n = len(toks)
+    for i in range(n - 2):
+        a = toks[i]
+        if a[0] not in (_NUM, _STR):
+            continue
+        if i > 0 and toks[i - 1][0] not in (_LOGIC, _COMMA, _OPEN, _SEMI, _PUNCT, _WORD):
+            continue
+        j = i + 1
+        op = toks[j][1]
+        if toks[j][0] == _LOGIC and op in ("is", "not") and j + 1 < n and toks[j + 1][0] == _LOGIC:
+            op = op + " " + toks[j + 1][1]
+            j += 1
+        if toks[j][0] not in (_CMP, _LOGIC) or j + 1 >= n:
+            continue
+        b = toks[j + 1]
+        if b[0] not in (_NUM, _STR):
+            continue
+        av = a[1].strip("'\"`")
+        bv = b[1].strip("'\"`")
+        if (op in _EQ_OPS and av == bv) or (op in _NE_OPS and av != bv):
+            return i
+    return -1
+
+
 def detect(text, budget=None):
     """(start, end) of the SQL injection shape found in ``text`` (lower-cased), or None."""
     n = len(text)
@@ -243,6 +274,8 @@ def detect(text, budget=None):
         return None
     toks = _tokens(text, 0, budget)
     i = _anywhere(toks)
+    if i < 0:
+        i = _tautology(toks)
     if i >= 0:
         return toks[i][2], min(n, toks[i][2] + 48)
     for q in "'\"`":
