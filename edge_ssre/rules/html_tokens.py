@@ -9,8 +9,10 @@ attribute scan, so the whole pass is linear in the text.
 
 import re
 
-_TAG = re.compile(r"<\s{0,8}[/?!]?\s{0,8}(?:[a-z][a-z0-9_\-]{0,31}:)?([a-z][a-z0-9_\-]{0,31})")
-_ATTRS_END = re.compile(r"[<>]")
+from .lazy_re import LazyRe
+
+_TAG = LazyRe(r"<\s{0,8}[/?!]?\s{0,8}(?:[a-z][a-z0-9_\-]{0,31}:)?([a-z][a-z0-9_\-]{0,31})")
+_ATTRS_END = LazyRe(r"[<>]")
 MAX_ATTRS = 1024  # characters of one tag's attribute text examined
 
 # tags that execute, load or re-base content on their own
@@ -19,15 +21,15 @@ CODE_TAGS = frozenset((
     "base", "isindex", "import", "vmlframe", "xss", "noscript", "template", "svg", "math", "xml",
     "portal", "handler", "listener", "bgsound", "layer", "ilayer", "xmp", "plaintext", "set", "animate",
 ))
-_EVENT = re.compile(r"(?:^|[\s\"'/;`])on[a-z]{3,45}\s{0,8}=")
-_EVENT_BARE = re.compile(r"(?:^|[\s\"';`])on[a-z]{3,45}\s{0,8}=")
-_URL_ATTR = re.compile(
+_EVENT = LazyRe(r"(?:^|[\s\"'/;`])on[a-z]{3,45}\s{0,8}=")
+_EVENT_BARE = LazyRe(r"(?:^|[\s\"';`])on[a-z]{3,45}\s{0,8}=")
+_URL_ATTR = LazyRe(
     r"(?:href|src|action|formaction|data|dynsrc|lowsrc|background|poster|code|codebase|srcdoc|"
     r"xlink:href|values|to|from|by|content|xmlns(?::[a-z]+)?)\s{0,8}=\s{0,8}[\"'`]?\s{0,8}"
     r"(?:javascript|vbscript|livescript|mocha|data)\s{0,8}:")
-_STYLE = re.compile(r"expression\s{0,8}\(|url\s{0,8}\(\s{0,8}[\"']?\s{0,8}(?:javascript|vbscript|data):|"
+_STYLE = LazyRe(r"expression\s{0,8}\(|url\s{0,8}\(\s{0,8}[\"']?\s{0,8}(?:javascript|vbscript|data):|"
                     r"-moz-binding|behavior\s{0,8}:|@import")
-_SCHEME_NOSPACE = re.compile(r"(?:javascript|vbscript|livescript):")
+_SCHEME_NOSPACE = LazyRe(r"(?:javascript|vbscript|livescript):")
 
 
 def detect(text, budget=None):

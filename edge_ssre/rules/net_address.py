@@ -6,10 +6,12 @@ hex IPv4 parts, 1-4 part forms, IPv4-mapped IPv6, enclosed digits already folded
 
 import re
 
-_URL = re.compile(r"([a-z][a-z0-9+.\-]{1,15}):/{1,3}\\?([^\s/?#]{1,256})")
+from .lazy_re import LazyRe
+
+_URL = LazyRe(r"([a-z][a-z0-9+.\-]{1,15}):/{1,3}\\?([^\s/?#]{1,256})")
 # "http:127.0.0.1": browsers and some URL parsers accept a special scheme without slashes
-_URL_NO_SLASH = re.compile(r"\b(?:https?|ftp|gopher|dict|ldap|tftp|file):((?:\[[0-9a-f:.]{2,45}\]|[0-9a-fx.]{1,40}))(?:[:/?#\s]|$)")
-_BARE_NAME = re.compile(r"(?:^|[\s\"'=(,@])((?:localhost[46]?(?:\.localdomain[46]?)?|ip(?:v)?6-(?:localhost|loopback)|"
+_URL_NO_SLASH = LazyRe(r"\b(?:https?|ftp|gopher|dict|ldap|tftp|file):((?:\[[0-9a-f:.]{2,45}\]|[0-9a-fx.]{1,40}))(?:[:/?#\s]|$)")
+_BARE_NAME = LazyRe(r"(?:^|[\s\"'=(,@])((?:localhost[46]?(?:\.localdomain[46]?)?|ip(?:v)?6-(?:localhost|loopback)|"
                         r"metadata\.google\.internal|metadata\.packet\.net|instance-data|metadata\.azure\.com|"
                         r"(?:host|gateway|kubernetes)\.(?:docker|containers)\.internal|kubernetes\.default(?:\.svc)?"
                         r"(?:\.cluster\.local)?|[a-z0-9-]{1,63}\.svc\.cluster\.local|localtest\.me|lvh\.me|"

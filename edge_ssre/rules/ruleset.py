@@ -15,13 +15,32 @@ import os
 import re
 
 from ..verdict import excerpt_of
-from .spec import SEVERITIES, VIEWS, parse_rules
+from .lazy_re import LazyRe
+from .spec import SEVERITIES, VIEWS, RuleSpec, parse_rules
 from .transform import compact, normalize
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
-_SPECIAL = re.compile(r"[^a-zA-Z0-9 _.,:/@+\-\t\n]")
-_WS_CTRL = re.compile(r"[\s\x00-\x1f]+")
+_SPECIAL = LazyRe(r"[^a-zA-Z0-9 _.,:/@+\-\t\n]")
+_WS_CTRL = LazyRe(r"[\s\x00-\x1f]+")
 _RAW, _NORM, _COMPACT, _NOSPACE = range(4)
+
+
+class LazyRegex:
+    """A pattern compiled on its first ``search``: a cold start pays only for the groups it uses."""
+
+    __slots__ = ("source", "search")
+
+    def __init__(self, source):
+        self.source = source
+        self.search = self._first_search
+
+    def _first_search(self, text, *args):
+        self.search = re.compile(self.source).search
+        return self.search(text, *args)
+
+    def compile(self):
+        if self.search == self._first_search:
+            self.search = re.compile(self.source).search
 
 
 def _view(views, idx, text):
@@ -59,10 +78,12 @@ class Ruleset:
         views = [text, None, None, None]
         out = []
         done = None
-        for family, view, kmask, rx, ids, fn, sev in table:
+        for family, view, kmask, rx, ids, fn, needs in table:
             if not (kmask >> kind) & 1 or (done is not None and family in done):
                 continue
             v = views[view] if views[view] is not None else _view(views, view, text)
+            if needs and not any(map(v.__contains__, needs)):
+                continue
             if rx is not None:
                 m = rx.search(v)
                 if m is None:
@@ -83,6 +104,14 @@ class Ruleset:
                 break
         return out
 
+    def compile_all(self):
+        """Compile every lazy pattern now (servers that prefer a slower start to a slower first event)."""
+        for table in (self.full, self.plain):
+            for row in table:
+                if row[3] is not None:
+                    row[3].compile()
+        return self
+
     def stats(self):
         """Sizes of the compiled tables (fixed once built)."""
         return {
@@ -100,7 +129,10 @@ def _dup(a, b):
 
 
 def _compile(specs, matchers, plain_only):
-    """Tuple of (family, view, kind mask, regex|None, {group: spec}|spec, matcher|None, severity rank)."""
+    """Tuple of (family, view, kind mask, regex|None, {group: spec}|spec, matcher|None, needs).
+
+    Rules with ``needs`` are kept one per row behind their literal prefilter; the others of a
+    (family, view, kinds) bucket share one alternation."""
     sev_rank = {s: i for i, s in enumerate(SEVERITIES)}
     buckets = {}
     rows = []
@@ -112,7 +144,11 @@ def _compile(specs, matchers, plain_only):
         for k in s.kinds:
             kmask |= 1 << k
         if s.matcher is not None:
-            rows.append((s.family, view, kmask, None, s, matchers[s.matcher], sev_rank[s.severity]))
+            rows.append((s.family, view, kmask, None, s, matchers[s.matcher], s.needs, sev_rank[s.severity]))
+            continue
+        if s.needs:
+            rx = LazyRegex("(?P<r0>%s)" % s.pattern)
+            rows.append((s.family, view, kmask, rx, {"r0": s}, None, s.needs, sev_rank[s.severity]))
             continue
         buckets.setdefault((s.family, view, kmask), []).append(s)
     for (family, view, kmask), group in buckets.items():
@@ -123,24 +159,60 @@ def _compile(specs, matchers, plain_only):
             name = "r%d" % i
             names[name] = s
             parts.append("(?P<%s>%s)" % (name, s.pattern))
-        rx = re.compile("|".join(parts))
-        rows.append((family, view, kmask, rx, names, None, max(sev_rank[s.severity] for s in group)))
+        rx = LazyRegex("|".join(parts))
+        rows.append((family, view, kmask, rx, names, None, (), max(sev_rank[s.severity] for s in group)))
     # families in a stable order; within a family, the most severe group first
-    rows.sort(key=lambda r: (r[0], -r[6]))
-    return tuple(rows)
+    rows.sort(key=lambda r: (r[0], -r[7]))
+    return tuple(r[:7] for r in rows)
 
 
-def load_specs(paths=None):
+COMPILED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compiled_rules.json")
+
+
+def source_paths():
+    return sorted(os.path.join(DATA_DIR, f) for f in os.listdir(DATA_DIR) if f.endswith(".toml"))
+
+
+def source_digest(paths=None):
+    """A digest of the rule sources, stored in the compiled table to detect a stale one."""
+    import hashlib
+    h = hashlib.sha256()
+    for p in paths or source_paths():
+        with open(p, "rb") as fh:
+            h.update(os.path.basename(p).encode() + b"\0" + fh.read())
+    return h.hexdigest()
+
+
+def load_specs(paths=None, validate=True):
+    """Parse rule files into specs; errors name the file and rule id."""
     from ..tomlload import load_toml
     from ..errors import RuleError
     from .matchers import MATCHERS
-    if paths is None:
-        paths = sorted(os.path.join(DATA_DIR, f) for f in os.listdir(DATA_DIR) if f.endswith(".toml"))
     specs = []
-    for p in paths:
+    for p in paths or source_paths():
         data, _, label = load_toml(p, error=RuleError)
         specs.extend(parse_rules(data, os.path.basename(label), MATCHERS))
     return specs
+
+
+def _fresh():
+    """Whether the compiled table is at least as new as every rule source (cheap: stats only).
+    A stale or missing table falls back to parsing the TOML sources."""
+    built = os.stat(COMPILED).st_mtime
+    return all(os.stat(p).st_mtime <= built for p in source_paths())
+
+
+def compiled_table(specs, digest):
+    """The host-compiled form of the specs: plain JSON, loaded without a TOML parser."""
+    rows = []
+    for s in specs:
+        rows.append({k: getattr(s, k) for k in RuleSpec.__slots__})
+    return {"format": 1, "digest": digest, "rules": rows}
+
+
+def _specs_from_table(table):
+    return [RuleSpec(**dict(r, kinds=tuple(r["kinds"]), needs=tuple(r["needs"]), attack=tuple(r["attack"]),
+                            benign=tuple(r["benign"]))) for r in table["rules"]]
 
 
 def build(paths=None):
@@ -150,4 +222,14 @@ def build(paths=None):
 
 
 def build_default():
+    """The built-in rules: from the compiled table when it matches the sources, else from TOML."""
+    from .matchers import MATCHERS
+    import json
+    try:
+        with open(COMPILED, "r") as fh:
+            table = json.load(fh)
+        if table.get("format") == 1 and _fresh():
+            return Ruleset(_specs_from_table(table), MATCHERS)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
     return build(None)

@@ -9,6 +9,7 @@ A rule file is TOML with an array of tables::
     view = "compact"                  # raw | norm | compact | nospace (see transform.py)
     kinds = ["value", "key", "uri"]   # leaf kinds it applies to (default: all)
     plain = true                      # false: needs a character outside letters, digits, space and . , : / @ + - _
+    needs = ["union", "select"]      # optional prefilter: the rule runs only when one of these is in its view
     pattern = '''union\\s{0,8}select'''   # a linear-time regex, no capturing groups ...
     matcher = "sqli-tokens"           # ... or a named matcher (see matchers.py)
     attack = ["1 union select 2"]    # must fire this rule (tests run them)
@@ -24,14 +25,14 @@ SEVERITIES = ("low", "medium", "high", "critical")
 VIEWS = ("raw", "norm", "compact", "nospace")
 KINDS = {"value": 0, "key": 1, "uri": 2, "header": 3, "raw": 4}
 _ID = re.compile(r"^[a-z0-9]+\.[a-z0-9][a-z0-9_.-]*$")
-_KEYS = ("id", "family", "severity", "view", "kinds", "plain", "pattern", "matcher", "attack",
+_KEYS = ("id", "family", "severity", "view", "kinds", "plain", "needs", "pattern", "matcher", "attack",
          "benign", "description")
 # Constructs that make a backtracking engine super-linear: nested unbounded quantifiers.
 _NESTED = re.compile(r"\((?:[^()\\]|\\.)*(?:[*+]|,\})\??\)(?:[*+]|\{\d*,\})")
 
 
 class RuleSpec:
-    __slots__ = ("id", "family", "severity", "view", "kinds", "plain", "pattern", "matcher",
+    __slots__ = ("id", "family", "severity", "view", "kinds", "plain", "needs", "pattern", "matcher",
                  "attack", "benign", "description", "origin")
 
     def __init__(self, **kw):
@@ -40,6 +41,11 @@ class RuleSpec:
 
     def __setattr__(self, name, value):
         raise AttributeError("RuleSpec is frozen")
+
+    def __eq__(self, other):
+        return isinstance(other, RuleSpec) and all(getattr(self, k) == getattr(other, k) for k in RuleSpec.__slots__)
+
+    __hash__ = object.__hash__
 
     def __repr__(self):
         return "RuleSpec(%r)" % self.id
@@ -87,6 +93,11 @@ def _parse_one(r, n, origin, matchers):
     plain = r.get("plain", True)
     if not isinstance(plain, bool):
         raise fail("plain must be true or false")
+    needs = r.get("needs", [])
+    if not isinstance(needs, list) or any(not isinstance(n, str) or not n for n in needs):
+        raise fail("needs must be a list of non-empty strings")
+    if view != "raw" and any(n != n.lower() for n in needs):
+        raise fail("needs of a lower-cased view must be lower case")
     pattern = r.get("pattern")
     matcher = r.get("matcher")
     if (pattern is None) == (matcher is None):
@@ -109,5 +120,5 @@ def _parse_one(r, n, origin, matchers):
         if not isinstance(vals, list) or any(not isinstance(v, str) for v in vals):
             raise fail("%s must be a list of strings" % key)
     return RuleSpec(id=rid, family=fam, severity=sev, view=view, kinds=tuple(KINDS[k] for k in kinds),
-                    plain=plain, pattern=pattern, matcher=matcher, attack=tuple(r.get("attack", ())),
+                    plain=plain, needs=tuple(needs), pattern=pattern, matcher=matcher, attack=tuple(r.get("attack", ())),
                     benign=tuple(r.get("benign", ())), description=r.get("description", ""), origin=origin)

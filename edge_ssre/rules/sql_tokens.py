@@ -17,7 +17,7 @@ import re
 
 MAX_TOKENS = 2048
 
-_TOKEN = re.compile(
+_TOKEN_SOURCE = (
     r"(\s+)"                                                                  # 1 whitespace
     r"|(--[^\n]{0,256}|#[^\n]{0,256}|/\*.{0,1024}?(?:\*/|$))"                 # 2 comment
     r"|('(?:[^'\\]|\\.|''){0,4096}'?|\"(?:[^\"\\]|\\.|\"\"){0,4096}\"?|`[^`]{0,256}`?)"  # 3 string
@@ -26,9 +26,9 @@ _TOKEN = re.compile(
     r"|([a-z_\x80-\uffff][a-z0-9_$\x80-\uffff]*)"                             # 6 word
     r"|(<=>|::|\|\||&&|[<>!=]=|<>|[-+*/%^|&~<>=!]+)"                          # 7 operator
     r"|(\(+|\)+|[,;.\[\]{}?:])"                                               # 8 punctuation
-    r"|(.)",                                                                  # 9 other
-    re.S,
+    r"|(.)"                                                                   # 9 other
 )
+_TOKEN = None  # compiled on first use: keeps import cheap for cold starts
 
 LOGIC = frozenset(("or", "and", "xor", "not", "div", "mod", "like", "rlike", "regexp", "is", "in",
                    "between", "sounds", "glob", "collate", "escape", "||", "&&"))
@@ -66,8 +66,11 @@ _STR, _NUM, _VAR, _WORD, _FUNC, _KEY, _LOGIC, _CMP, _ARITH, _OPEN, _CLOSE, _SEMI
 _OPERAND = frozenset((_STR, _NUM, _VAR, _FUNC, _OPEN))
 
 
-def _tokens(text, start, budget):
-    """List of (kind, value, pos) for ``text[start:]`` without whitespace; at most MAX_TOKENS."""
+def _tokens(text, start, budget, limit=MAX_TOKENS):
+    """List of (kind, value, pos) for ``text[start:]`` without whitespace; at most ``limit``."""
+    global _TOKEN
+    if _TOKEN is None:
+        _TOKEN = re.compile(_TOKEN_SOURCE, re.S)
     out = []
     pending_word = None
     n = 0
@@ -114,7 +117,7 @@ def _tokens(text, start, budget):
         pending_word = len(out) if kind in (_WORD, _KEY, _NUM) and g == 6 else (pending_word if kind == _CMT else None)
         out.append((kind, val, pos))
         n += 1
-        if n >= MAX_TOKENS or (n & 255 == 0 and budget is not None and not budget.tick()):
+        if n >= limit or (n & 255 == 0 and budget is not None and not budget.tick()):
             break
     return out
 
@@ -282,7 +285,7 @@ def detect(text, budget=None):
         at = text.find(q)
         if at < 0:
             continue
-        rest = _tokens(text, at + 1, budget)
+        rest = _tokens(text, at + 1, budget, 6)  # a breakout is decided by the first few tokens
         ctx = [(_STR, text[:at], 0)] + rest
         end = _breakout(ctx, q)
         if end is not None:

@@ -12,14 +12,16 @@ Each pass is linear in the input; none grows its output beyond its input.
 
 import re
 
+from .lazy_re import LazyRe
+
 MAX_URL_PASSES = 3
 
-_PCT = re.compile(r"%(?:u[0-9a-fA-F]{4}|[0-9a-fA-F]{2})")
-_ENTITY = re.compile(r"&(?:#[xX][0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z]{2,8});?")
-_JSESC = re.compile(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|u\{[0-9a-fA-F]{1,6}\}|[0-7]{3})")
-_COMMENT = re.compile(r"/\*.{0,2048}?(?:\*/|$)|<!--|--!?>", re.S)
-_SPACE = re.compile(r"\s+")
-_OVERLONG = re.compile("[\xc0\xc1][\x80-\xbf]")
+_PCT = LazyRe(r"%(?:u[0-9a-fA-F]{4}|[0-9a-fA-F]{2})")
+_ENTITY = LazyRe(r"&(?:#[xX][0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z]{2,8});?")
+_JSESC = LazyRe(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|u\{[0-9a-fA-F]{1,6}\}|[0-7]{3})")
+_COMMENT = LazyRe(r"/\*.{0,2048}?(?:\*/|$)|<!--|--!?>", re.S)
+_SPACE = LazyRe(r"\s+")
+_OVERLONG = LazyRe("[\xc0\xc1][\x80-\xbf]")
 
 _NAMED = {
     "lt": "<", "gt": ">", "quot": '"', "apos": "'", "amp": "&", "tab": "\t", "newline": "\n",

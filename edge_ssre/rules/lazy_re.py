@@ -1,0 +1,23 @@
+"""Regular expressions compiled on first use. MicroPython-clean.
+
+Compiling every pattern at import would cost a Lambda cold start several milliseconds; a
+``LazyRe`` compiles on its first method call, then caches the bound methods on itself so later
+calls cost the same as on a compiled pattern.
+"""
+
+import re
+
+
+class LazyRe:
+    def __init__(self, pattern, flags=0):
+        self._args = (pattern, flags)
+        self._rx = None
+
+    def __getattr__(self, name):  # only reached for methods not cached yet
+        rx = self.__dict__.get("_rx")
+        if rx is None:
+            rx = re.compile(*self.__dict__["_args"])
+            self.__dict__["_rx"] = rx
+        attr = getattr(rx, name)
+        self.__dict__[name] = attr
+        return attr
