@@ -22,7 +22,16 @@ CODE_TAGS = frozenset((
     "portal", "handler", "listener", "bgsound", "layer", "ilayer", "xmp", "plaintext", "set", "animate",
 ))
 _EVENT = LazyRe(r"(?:^|[\s\"'/;`])on[a-z]{3,45}\s{0,8}=")
-_EVENT_BARE = LazyRe(r"(?:^|[\s\"';`])on[a-z]{3,45}\s{0,8}=")
+# outside a tag, "name=" is only an event handler when the name is a DOM event or the value is code
+_EVENT_BARE = LazyRe(
+    r"(?:^|[\s\"';`])on(?:load|error|click|dblclick|mouse[a-z]{0,10}|key[a-z]{0,6}|focus[a-z]{0,3}|blur|change|"
+    r"submit|input|toggle|begin|end|start|animation[a-z]{0,10}|transition[a-z]{0,10}|pointer[a-z]{0,12}|"
+    r"touch[a-z]{0,6}|drag[a-z]{0,6}|drop|scroll[a-z]{0,6}|wheel|resize|select[a-z]{0,6}|copy|cut|paste|message|"
+    r"hashchange|popstate|pageshow|pagehide|unload|beforeunload|show|search|invalid|reset|play[a-z]{0,4}|pause|"
+    r"ended|loaded[a-z]{0,10}|canplay[a-z]{0,8}|progress|readystatechange|zoom|auxclick|contextmenu|"
+    r"afterprint|beforeprint|abort|storage|filterchange|activate|beforeactivate|afterupdate|beforeupdate|"
+    r"bounce|finish|help|propertychange|stop|webkit[a-z]{0,40})\s{0,8}="
+    r"|(?:^|[\s\"';`])on[a-z]{3,45}\s{0,8}=\s{0,8}[\"'`]?\s{0,8}(?:[a-z_$][\w$.]{0,30}\s?\(|javascript:|alert|prompt|confirm|eval)")
 _URL_ATTR = LazyRe(
     r"(?:href|src|action|formaction|data|dynsrc|lowsrc|background|poster|code|codebase|srcdoc|"
     r"xlink:href|values|to|from|by|content|xmlns(?::[a-z]+)?)\s{0,8}=\s{0,8}[\"'`]?\s{0,8}"

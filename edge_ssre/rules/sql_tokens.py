@@ -22,7 +22,7 @@ _TOKEN_SOURCE = (
     r"|(--[^\n]{0,256}|#[^\n]{0,256}|/\*.{0,1024}?(?:\*/|$))"                 # 2 comment
     r"|('(?:[^'\\]|\\.|''){0,4096}'?|\"(?:[^\"\\]|\\.|\"\"){0,4096}\"?|`[^`]{0,256}`?)"  # 3 string
     r"|(0x[0-9a-f]+|0b[01]+|\d+(?:\.\d*)?(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?)"   # 4 number
-    r"|(@@?[a-z0-9_$.]*)"                                                     # 5 variable
+    r"|(@@?[a-z0-9_$.]+)"                                                     # 5 variable
     r"|([a-z_\x80-\uffff][a-z0-9_$\x80-\uffff]*)"                             # 6 word
     r"|(<=>|::|\|\||&&|[<>!=]=|<>|[-+*/%^|&~<>=!]+)"                          # 7 operator
     r"|(\(+|\)+|[,;.\[\]{}?:])"                                               # 8 punctuation
@@ -235,10 +235,12 @@ def _anywhere(toks):
             if i + 3 < n and (t1[0] in _OPERAND or t1[0] == _WORD):
                 t2, t3 = toks[i + 2], toks[i + 3]
                 if t2[0] == _CMP and (t3[0] in _OPERAND or t3[0] == _WORD) and not (t1[0] == _WORD and t3[0] == _WORD):
-                    return i
+                    if t2[1] not in ("<", ">", "<=", ">=") or t1[0] in (_FUNC, _STR, _VAR) or t3[0] in (_FUNC, _STR, _VAR, _OPEN):
+                        return i
     return -1
 
 
+_JOINERS = frozenset(("or", "and", "xor", "||", "&&"))
 _EQ_OPS = frozenset(("=", "==", "<=>", "like", "is", "glob", "regexp", "rlike", ">=", "<="))
 _NE_OPS = frozenset(("!=", "<>", "is not", "not like", "not regexp", "not rlike", "not glob"))
 
@@ -251,7 +253,8 @@ def _tautology(toks):
         a = toks[i]
         if a[0] not in (_NUM, _STR):
             continue
-        if i > 0 and toks[i - 1][0] not in (_LOGIC, _COMMA, _OPEN, _SEMI, _PUNCT, _WORD):
+        if i > 0 and not (toks[i - 1][0] in (_COMMA, _OPEN, _SEMI, _STR)
+                          or (toks[i - 1][0] == _LOGIC and toks[i - 1][1] in _JOINERS)):
             continue
         j = i + 1
         op = toks[j][1]
@@ -265,6 +268,10 @@ def _tautology(toks):
             continue
         av = a[1].strip("'\"`")
         bv = b[1].strip("'\"`")
+        after = toks[j + 2] if j + 2 < n else None
+        if after is not None and not (after[0] in (_CMT, _CLOSE, _SEMI, _STR)
+                                      or (after[0] == _LOGIC and after[1] in _JOINERS)):
+            continue
         if (op in _EQ_OPS and av == bv) or (op in _NE_OPS and av != bv):
             return i
     return -1

@@ -19,7 +19,7 @@ MAX_URL_PASSES = 3
 _PCT = LazyRe(r"%(?:u[0-9a-fA-F]{4}|[0-9a-fA-F]{2})")
 _ENTITY = LazyRe(r"&(?:#[xX][0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z]{2,8});?")
 _JSESC = LazyRe(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|u\{[0-9a-fA-F]{1,6}\}|[0-7]{3})")
-_COMMENT = LazyRe(r"/\*.{0,2048}?(?:\*/|$)|<!--|--!?>", re.S)
+_COMMENT = LazyRe(r"/\*!\d{0,6}|/\*.{0,2048}?(?:\*/|$)|\*/|<!--|--!?>", re.S)  # MySQL /*!...*/ content runs
 _SPACE = LazyRe(r"\s+")
 _OVERLONG = LazyRe("[\xc0\xc1][\x80-\xbf]")
 

@@ -1,0 +1,150 @@
+"""The rule set as a specification: every rule's attack examples fire it, every benign twin
+fires nothing; rule files are validated with errors naming the rule; tokenizers and the address
+matcher are checked on tables."""
+
+import json
+import os
+
+import pytest
+
+from edge_ssre.errors import RuleError
+from edge_ssre.rules import default_ruleset, net_address, ruleset, sql_tokens, transform
+from edge_ssre.rules.matchers import MATCHERS
+from edge_ssre.rules.spec import parse_rules
+
+DATA = os.path.join(os.path.dirname(__file__), "data", "detection")
+RULESET = default_ruleset()
+SPECS = RULESET.specs
+VALUE = 0
+
+
+def _alone(spec):
+    return ruleset.Ruleset([spec], MATCHERS)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.id for s in SPECS])
+def test_rule_fires_on_its_attack_examples(spec):
+    assert spec.attack, "every rule documents at least one attack it catches"
+    alone = _alone(spec)
+    for example in spec.attack:
+        kind = spec.kinds[0]
+        hits = alone.scan(example, kind)
+        assert [h[0] for h in hits] == [spec.id], (spec.id, example)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.id for s in SPECS])
+def test_rule_benign_twins_fire_nothing(spec):
+    assert spec.benign, "every rule keeps a benign twin"
+    for example in spec.benign:
+        assert RULESET.scan(example, VALUE) == [], (spec.id, example)
+
+
+def _benign_lines():
+    with open(os.path.join(DATA, "benign_text.txt"), encoding="utf-8") as fh:
+        return [ln.rstrip("\n") for ln in fh if ln.strip() and not ln.startswith("#")]
+
+
+@pytest.mark.parametrize("text", _benign_lines())
+def test_real_world_benign_text_is_clean(text):
+    assert RULESET.scan(text, VALUE) == []
+
+
+def _attacks():
+    with open(os.path.join(DATA, "attacks.jsonl"), encoding="utf-8") as fh:
+        return [json.loads(ln) for ln in fh if ln.strip()]
+
+
+@pytest.mark.parametrize("row", _attacks(), ids=lambda r: r["family"] + ":" + r["payload"][:24])
+def test_attacks_are_caught_in_their_family(row):
+    fams = {h[1] for h in RULESET.scan(row["payload"], VALUE)}
+    assert row["family"] in fams, fams
+
+
+def test_compiled_table_matches_sources():
+    specs = ruleset.load_specs()
+    table = ruleset.compiled_table(specs, ruleset.source_digest())
+    with open(ruleset.COMPILED) as fh:
+        shipped = json.load(fh)
+    assert shipped == json.loads(json.dumps(table)), "run: python tools/build_rules.py"
+
+
+def test_compiled_and_source_rules_agree():
+    assert [s.id for s in ruleset.build().specs] == [s.id for s in SPECS]
+
+
+BAD_RULES = [
+    ({"rule": [{"id": "sqli.x", "family": "sqli", "pattern": "a", "bogus": 1}]}, "unknown key"),
+    ({"rule": [{"id": "sqli.x", "family": "nope", "pattern": "a"}]}, "unknown family"),
+    ({"rule": [{"id": "Bad Id", "family": "sqli", "pattern": "a"}]}, "id must look like"),
+    ({"rule": [{"id": "sqli.x", "family": "sqli", "pattern": "(a)"}]}, "capturing groups"),
+    ({"rule": [{"id": "sqli.x", "family": "sqli", "pattern": "(?:a+)+b"}]}, "super-linear"),
+    ({"rule": [{"id": "sqli.x", "family": "sqli", "pattern": "a["}]}, "does not compile"),
+    ({"rule": [{"id": "sqli.x", "family": "sqli", "matcher": "nope"}]}, "unknown matcher"),
+    ({"rule": [{"id": "sqli.x", "family": "sqli"}]}, "exactly one of pattern or matcher"),
+    ({"rule": [{"id": "sqli.x", "family": "sqli", "pattern": "a", "severity": "huge"}]}, "severity"),
+    ({"rule": [{"id": "sqli.x", "family": "sqli", "pattern": "a", "needs": ["A"]}]}, "lower case"),
+    ({"rules": []}, "only [[rule]]"),
+]
+
+
+@pytest.mark.parametrize("data,message", BAD_RULES)
+def test_rule_errors_name_file_and_rule(data, message):
+    with pytest.raises(RuleError) as err:
+        parse_rules(data, "custom.toml", MATCHERS)
+    assert message in str(err.value) and "custom.toml" in str(err.value)
+
+
+def test_duplicate_rule_ids_are_rejected():
+    specs = parse_rules({"rule": [{"id": "sqli.x", "family": "sqli", "pattern": "a"}]}, "a.toml", MATCHERS)
+    with pytest.raises(RuleError, match="duplicate id"):
+        ruleset.Ruleset(list(specs) * 2, MATCHERS)
+
+
+def test_rule_file_error_names_the_file(tmp_path):
+    bad = tmp_path / "broken.toml"
+    bad.write_text("[[rule]]\nid = 'sqli.x'\nfamily = 'sqli'\npattern = '(a)'\n")
+    with pytest.raises(RuleError, match=r"broken.toml: rule sqli.x"):
+        ruleset.build([str(bad)])
+
+
+SQL = [
+    ("1' or '1'='1", True), ("admin'--", True), ("1 union select 1,2", True), ("x; drop table t--", True),
+    ("1=1", True), ("42 like 42", True), ("1 is not 2", True), ("11=1", False), ("1 is not 1", False),
+    ("it's fine", False), ("Select one from the options", False), ("l'or du roi", False), ("123<456", False),
+]
+
+
+@pytest.mark.parametrize("text,expected", SQL)
+def test_sql_tokenizer_table(text, expected):
+    assert (sql_tokens.detect(transform.normalize(text)) is not None) == expected
+
+
+HOSTS = [
+    ("127.0.0.1", True), ("2130706433", True), ("0x7f.1", True), ("017700000001", True), ("169.254.169.254", True),
+    ("[::1]", True), ("[::ffff:a9fe:a9fe]", True), ("localhost", True), ("10.1.2.3", True), ("172.20.0.1", True),
+    ("192.168.1.1", True), ("example.com", False), ("8.8.8.8", False), ("172.32.0.1", False), ("0xABCDEF", False),
+]
+
+
+@pytest.mark.parametrize("host,internal", HOSTS)
+def test_internal_host_notations(host, internal):
+    assert net_address.host_is_internal(host) == internal
+
+
+NORMALIZE = [
+    ("%2527%2520OR", "' or"), ("&#60;script&#62;", "<script>"), ("\\u0061lert", "alert"), ("a%00b", "ab"),
+    ("%c0%ae%c0%ae/", "../"), ("①②⑦.⓪.⓪.①", "127.0.0.1"), ("ＳＥＬＥＣＴ", "select"),
+]
+
+
+@pytest.mark.parametrize("raw,norm", NORMALIZE)
+def test_normalization_table(raw, norm):
+    assert transform.normalize(raw) == norm
+
+
+@pytest.mark.parametrize("char", ["'", "(", "<", "../", "%25", "\"", ";", "$", "`", "{{", "a'", "or 1=", "\\x"])
+def test_adversarial_runs_are_handled(char):
+    text = (char * (65536 // len(char)))[:65536]
+    hits = RULESET.scan(text, VALUE)
+    assert isinstance(hits, list)
+    assert len({h[1] for h in hits}) == len(hits), "at most one hit per family"
