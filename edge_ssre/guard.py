@@ -17,7 +17,10 @@ from .verdict import ALLOW, BLOCK, OFF, Finding, Verdict, strongest
 
 MAX_FINDINGS = 32  # findings kept per inspection (the verdict says when more were cut)
 
-_LIMIT_SEVERITY = {"deadline": "medium", "malformed": "medium"}
+_LIMIT_SEVERITY = {"deadline": "medium", "malformed": "medium", "string": "low", "internal": "medium"}
+# Budgets that a large but honest event can hit alert by default (a policy may still block them);
+# the others (bytes, depth, leaves, layers, inflate, malformed) take the policy's action.
+_LIMIT_ACTION = {"deadline": "alert", "string": "alert", "internal": "alert"}
 
 
 class Guard:
@@ -94,7 +97,8 @@ class Guard:
             budget.exceed("internal", "", "%s: %s" % (type(exc).__name__, exc))
         for name, path, detail in budget.exceeded:
             sev = _LIMIT_SEVERITY.get(name, "high")
-            self._add(findings, Finding("limits." + name, "limits", path, detail[:96], sev), env.topic)
+            self._add(findings, Finding("limits." + name, "limits", path, detail[:96], sev,
+                                        _LIMIT_ACTION.get(name)), env.topic)
         action = strongest(f.action for f in findings)
         verdict = Verdict(action, findings, src, nleaves, budget.timed_out, budget.clock() - start)
         if findings and self.sink is not None:

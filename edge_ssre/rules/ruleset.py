@@ -18,11 +18,29 @@ from ..verdict import excerpt_of
 from .lazy_re import LazyRe
 from .spec import SEVERITIES, VIEWS, RuleSpec, parse_rules
 from .transform import compact, normalize
+from .trie import factor
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 _SPECIAL = LazyRe(r"[^a-zA-Z0-9 _.,:/@+\-\t\n]")
 _WS_CTRL = LazyRe(r"[\s\x00-\x1f]+")
 _RAW, _NORM, _COMPACT, _NOSPACE = range(4)
+
+
+COLLAPSE_ABOVE = 512   # characters; shorter values are matched as they are
+LONG_VALUE = 2048      # characters above which the deadline is checked between table rows
+MAX_REPEAT = 8         # repetitions of a 1-8 character unit kept by collapse_repeats
+_REPEAT = LazyRe(r"(.{1,8}?)\1{8,}", re.S)
+
+
+def collapse_repeats(text):
+    """Cap runs of a repeated 1-8 character unit at MAX_REPEAT repetitions.
+
+    Eight ``../`` are as much a traversal as eight thousand, but a 64 KB run of quotes or
+    parentheses would make every matcher walk it. Only low-diversity text is rewritten (a cheap
+    test), so ordinary long values pay one set() of their characters."""
+    if len(set(text[:4096])) > 24:
+        return text
+    return _REPEAT.sub(lambda m: m.group(1) * MAX_REPEAT, text)
 
 
 class LazyRegex:
@@ -74,13 +92,19 @@ class Ruleset:
     def scan(self, text, kind, budget=None):
         if len(text) < 2:
             return []
+        if len(text) > COLLAPSE_ABOVE:
+            text = collapse_repeats(text)
         table = self.full if _SPECIAL.search(text) is not None else self.plain
         views = [text, None, None, None]
         out = []
         done = None
+        # long values read the clock between rows so the deadline holds; short ones never do
+        timed = budget is not None and len(text) > LONG_VALUE
         for family, view, kmask, rx, ids, fn, needs in table:
             if not (kmask >> kind) & 1 or (done is not None and family in done):
                 continue
+            if timed and budget.expired():
+                break
             v = views[view] if views[view] is not None else _view(views, view, text)
             if needs and not any(map(v.__contains__, needs)):
                 continue
@@ -147,7 +171,7 @@ def _compile(specs, matchers, plain_only):
             rows.append((s.family, view, kmask, None, s, matchers[s.matcher], s.needs, sev_rank[s.severity]))
             continue
         if s.needs:
-            rx = LazyRegex("(?P<r0>%s)" % s.pattern)
+            rx = LazyRegex("(?P<r0>%s)" % factor(s.pattern))
             rows.append((s.family, view, kmask, rx, {"r0": s}, None, s.needs, sev_rank[s.severity]))
             continue
         buckets.setdefault((s.family, view, kmask), []).append(s)
@@ -158,7 +182,7 @@ def _compile(specs, matchers, plain_only):
         for i, s in enumerate(group):
             name = "r%d" % i
             names[name] = s
-            parts.append("(?P<%s>%s)" % (name, s.pattern))
+            parts.append("(?P<%s>%s)" % (name, factor(s.pattern)))
         rx = LazyRegex("|".join(parts))
         rows.append((family, view, kmask, rx, names, None, (), max(sev_rank[s.severity] for s in group)))
     # families in a stable order; within a family, the most severe group first

@@ -31,6 +31,38 @@ _KEYS = ("id", "family", "severity", "view", "kinds", "plain", "needs", "pattern
 _NESTED = re.compile(r"\((?:[^()\\]|\\.)*(?:[*+]|,\})\??\)(?:[*+]|\{\d*,\})")
 
 
+def unbounded_repetition(pattern):
+    """Offset of the first ``*``, ``+`` or ``{m,}`` outside a character class, or -1."""
+    i = 0
+    in_class = False
+    n = len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            if c == "]":
+                in_class = False
+        elif c == "[":
+            in_class = True
+            if pattern[i + 1:i + 2] == "^":
+                i += 1
+            if pattern[i + 1:i + 2] == "]":
+                i += 1
+        elif c in "*+":
+            if i > 0 and pattern[i - 1] == "(":  # "(?" forms never use * or +; kept for clarity
+                pass
+            else:
+                return i
+        elif c == "{":
+            j = pattern.find("}", i)
+            if j > 0 and pattern[i + 1:j].endswith(",") and pattern[i + 1:j - 1].isdigit():
+                return i
+        i += 1
+    return -1
+
+
 class RuleSpec:
     __slots__ = ("id", "family", "severity", "view", "kinds", "plain", "needs", "pattern", "matcher",
                  "attack", "benign", "description", "origin")
@@ -113,6 +145,10 @@ def _parse_one(r, n, origin, matchers):
             raise fail("pattern has capturing groups; use (?:...)")
         if _NESTED.search(pattern):
             raise fail("pattern nests unbounded quantifiers (super-linear on adversarial input)")
+        at = unbounded_repetition(pattern)
+        if at >= 0:
+            raise fail("pattern repeats without a bound at offset %d (%r); use {m,n}: on a long run of "
+                       "one character an unbounded repeat backtracks quadratically" % (at, pattern[max(0, at - 12):at + 1]))
     elif matcher not in matchers:
         raise fail("unknown matcher %r; known: %s" % (matcher, ", ".join(sorted(matchers))))
     for key in ("attack", "benign"):
