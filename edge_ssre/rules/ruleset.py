@@ -18,7 +18,7 @@ from ..verdict import excerpt_of
 from .lazy_re import LazyRe
 from .spec import SEVERITIES, VIEWS, RuleSpec, parse_rules
 from .transform import compact, normalize
-from .trie import factor
+from .trie import factor, literal_trie
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 _SPECIAL = LazyRe(r"[^a-zA-Z0-9 _.,:/@+\-\t\n]")
@@ -74,8 +74,31 @@ def _view(views, idx, text):
     return v
 
 
+# A value this short, printable ASCII with no space and none of % & \\ * < >, has views that are all
+# its lower-cased self: one search for any rule's prefilter literal then decides whether any rule can fire.
+FAST_MAX = 256
+_FAST_SHAPE = LazyRe(r"[!-$'-)+-;=?-\[\]-~]*")
+
+
+def _trigger(table):
+    """One pattern finding any prefilter literal of any row (None when a row has no prefilter)."""
+    needles = set()
+    for row in table:
+        if not row[6]:
+            return None
+        needles.update(row[6])
+    return LazyRegex(literal_trie(needles))
+
+
+CLEAN_CACHE_MAX = 1024  # short values remembered as clean, per leaf kind; cleared whole when full
+CLEAN_CACHE_LEN = 64    # longest value remembered
+
+
 class Ruleset:
-    __slots__ = ("specs", "by_id", "full", "plain", "source_bytes", "__weakref__")
+    """Compiled rule tables (immutable) plus a bounded memo of short values known to be clean:
+    telemetry repeats its keys and many of its values, and a dict lookup is cheaper than any scan."""
+
+    __slots__ = ("specs", "by_id", "full", "plain", "source_bytes", "trigger", "clean", "__weakref__")
 
     def __init__(self, specs, matchers):
         by_id = {}
@@ -87,15 +110,35 @@ class Ruleset:
         self.by_id = by_id
         self.full = _compile(specs, matchers, plain_only=False)
         self.plain = _compile(specs, matchers, plain_only=True)
+        self.trigger = _trigger(self.full)
+        self.clean = ({}, {}, {}, {}, {})
         self.source_bytes = sum(len(s.pattern or "") for s in specs)
 
     def scan(self, text, kind, budget=None):
-        if len(text) < 2:
+        n = len(text)
+        if n < 2:
             return []
-        if len(text) > COLLAPSE_ABOVE:
+        memo = self.clean[kind] if n <= CLEAN_CACHE_LEN else None
+        if memo is not None and text in memo:
+            return []
+        if n <= FAST_MAX and self.trigger is not None:
+            low = text.lower()
+            if _FAST_SHAPE.fullmatch(low) is not None and self.trigger.search(" " + low + " ") is None:
+                if memo is not None:
+                    _remember(memo, text)
+                return []
+        out = self._scan(text, kind, budget)
+        if memo is not None and not out:
+            _remember(memo, text)
+        return out
+
+    def _scan(self, text, kind, budget):
+        n = len(text)
+        if n > COLLAPSE_ABOVE:
             text = collapse_repeats(text)
         table = self.full if _SPECIAL.search(text) is not None else self.plain
         views = [text, None, None, None]
+        padded = [None, None, None, None]
         out = []
         done = None
         # long values read the clock between rows so the deadline holds; short ones never do
@@ -106,7 +149,10 @@ class Ruleset:
             if timed and budget.expired():
                 break
             v = views[view] if views[view] is not None else _view(views, view, text)
-            if needs and not any(map(v.__contains__, needs)):
+            pv = padded[view]
+            if pv is None:
+                pv = padded[view] = " " + (v.lower() if view == _RAW else v) + " "
+            if not any(map(pv.__contains__, needs)):
                 continue
             if rx is not None:
                 m = rx.search(v)
@@ -147,6 +193,12 @@ class Ruleset:
         }
 
 
+def _remember(memo, text):
+    if len(memo) >= CLEAN_CACHE_MAX:
+        memo.clear()
+    memo[text] = True
+
+
 def _dup(a, b):
     from ..errors import RuleError
     return RuleError("%s: rule %s: duplicate id (also in %s)" % (a.origin, a.id, b.origin))
@@ -155,8 +207,9 @@ def _dup(a, b):
 def _compile(specs, matchers, plain_only):
     """Tuple of (family, view, kind mask, regex|None, {group: spec}|spec, matcher|None, needs).
 
-    Rules with ``needs`` are kept one per row behind their literal prefilter; the others of a
-    (family, view, kinds) bucket share one alternation."""
+    Every shipped rule has a ``needs`` prefilter and gets a row of its own; rules without one
+    (user rule files may omit it) share one alternation per (family, view, kinds) and disable the
+    whole-value trigger, which is only sound when every row has a prefilter."""
     sev_rank = {s: i for i, s in enumerate(SEVERITIES)}
     buckets = {}
     rows = []

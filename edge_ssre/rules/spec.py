@@ -9,7 +9,8 @@ A rule file is TOML with an array of tables::
     view = "compact"                  # raw | norm | compact | nospace (see transform.py)
     kinds = ["value", "key", "uri"]   # leaf kinds it applies to (default: all)
     plain = true                      # false: needs a character outside letters, digits, space and . , : / @ + - _
-    needs = ["union", "select"]      # optional prefilter: the rule runs only when one of these is in its view
+    needs = ["union", "select"]      # prefilter: the rule runs only when one of these is in its view, lower-cased
+                                      # and padded with a space at each end (so " or" also matches at the start)
     pattern = '''union\\s{0,8}select'''   # a linear-time regex, no capturing groups ...
     matcher = "sqli-tokens"           # ... or a named matcher (see matchers.py)
     attack = ["1 union select 2"]    # must fire this rule (tests run them)
@@ -128,8 +129,8 @@ def _parse_one(r, n, origin, matchers):
     needs = r.get("needs", [])
     if not isinstance(needs, list) or any(not isinstance(n, str) or not n for n in needs):
         raise fail("needs must be a list of non-empty strings")
-    if view != "raw" and any(n != n.lower() for n in needs):
-        raise fail("needs of a lower-cased view must be lower case")
+    if any(n != n.lower() for n in needs):
+        raise fail("needs must be lower case (they are looked up in the lower-cased view)")
     pattern = r.get("pattern")
     matcher = r.get("matcher")
     if (pattern is None) == (matcher is None):

@@ -17,8 +17,8 @@ def _units(word):
     return _UNIT.findall(word)
 
 
-def _build(words):
-    """words: list of lists of regex units -> regex source."""
+def trie_source(words):
+    """words: list of lists of regex units (one unit = one escaped character) -> regex source."""
     groups = {}
     order = []
     empty = False
@@ -37,7 +37,7 @@ def _build(words):
         if len(rest) == 1:
             parts.append(head + "".join(rest[0]))
         else:
-            parts.append(head + _build(rest))
+            parts.append(head + trie_source(rest))
     if len(parts) == 1 and not empty:
         body = parts[0]
         return body if len(_units(body)) == 1 else "(?:" + body + ")"
@@ -52,5 +52,10 @@ def factor(pattern):
         words = m.group(1).split("|")
         if len(set(words)) != len(words):
             return m.group(0)
-        return _build([_units(w) for w in words])
+        return trie_source([_units(w) for w in words])
     return _GROUP.sub(rewrite, pattern)
+
+
+def literal_trie(literals):
+    """A pattern matching any of ``literals`` (plain strings), factored as a trie."""
+    return trie_source([[re.escape(c) for c in w] for w in sorted(set(literals))])
