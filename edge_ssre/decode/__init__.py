@@ -20,4 +20,4 @@ URI = 2      # a request path
 HEADER = 3   # an HTTP header value (incl. cookies)
 RAW = 4      # an undecodable payload inspected as text
 
-from .walker import decode_event, Decoded  # noqa: E402,F401
+from .walker import decode_event, Decoded, child  # noqa: E402,F401
