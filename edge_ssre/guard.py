@@ -10,6 +10,7 @@ crashes because of the guard.
 """
 
 from . import decode as _decode
+from .decode import KEY as _KEY, KEYS as _KEYS, child as _child
 from .decode.budget import Budget, DEFAULT_LIMITS
 from .envelope import Envelope, SOURCES
 from .policy import DEFAULT_POLICY, Policy
@@ -99,7 +100,7 @@ class Guard:
             sev = _LIMIT_SEVERITY.get(name, "high")
             self._add(findings, Finding("limits." + name, "limits", path, detail[:96], sev,
                                         _LIMIT_ACTION.get(name)), env.topic)
-        action = strongest(f.action for f in findings)
+        action = strongest([f.action for f in findings]) if findings else ALLOW
         verdict = Verdict(action, findings, src, nleaves, budget.timed_out, budget.clock() - start)
         if findings and self.sink is not None:
             try:
@@ -111,15 +112,45 @@ class Guard:
     def _scan(self, decoded, budget, topic, findings):
         scan = self.ruleset.scan
         max_string = self.limits.max_string
+        i = 0
         for path, text, kind in decoded.leaves:
-            if not budget.tick():
+            i += 1
+            if (i & 31) == 0 and budget.expired():
                 return
             if len(text) > max_string:
                 budget.exceed("string", path, "value of %d characters; inspected the first %d"
                               % (len(text), max_string))
                 text = text[:max_string]
-            for rule_id, family, severity, excerpt in scan(text, kind, budget):
-                self._add(findings, Finding(rule_id, family, path, excerpt, severity), topic)
+            if kind == _KEYS:
+                self._scan_keys(path, text, budget, topic, findings)
+                continue
+            hits = scan(text, kind, budget)
+            if hits:
+                for rule_id, family, severity, excerpt in hits:
+                    self._add(findings, Finding(rule_id, family, path, excerpt, severity), topic)
+                if budget.timed_out:
+                    return
+
+    def _scan_keys(self, path, keys, budget, topic, findings):
+        """The keys of one object: a key set already seen clean costs one lookup."""
+        memo = self.ruleset.clean_keysets
+        if keys in memo:
+            return
+        scan = self.ruleset.scan
+        clean = True
+        for key in keys:
+            if type(key) is not str:
+                continue
+            hits = scan(key, _KEY, budget)
+            if hits:
+                clean = False
+                kp = _child(path, key)
+                for rule_id, family, severity, excerpt in hits:
+                    self._add(findings, Finding(rule_id, family, kp, excerpt, severity), topic)
+        if clean and len(keys) <= 64:
+            if len(memo) >= 256:
+                memo.clear()
+            memo[keys] = True
 
     def _add(self, findings, finding, topic):
         act = self.policy.decide(finding, topic)

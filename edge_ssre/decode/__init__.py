@@ -19,5 +19,6 @@ KEY = 1      # an object key / parameter name
 URI = 2      # a request path
 HEADER = 3   # an HTTP header value (incl. cookies)
 RAW = 4      # an undecodable payload inspected as text
+KEYS = 5     # the string keys of one object, as a tuple (text is a tuple): the guard checks a key set once
 
 from .walker import decode_event, Decoded, child  # noqa: E402,F401

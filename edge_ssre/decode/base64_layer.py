@@ -21,6 +21,8 @@ def decode(s, force=False):
     n = len(s)
     if n < MIN_LEN and not force:
         return None
+    if not force and n & 3 and "=" not in s and n % 4 == 1:
+        return None
     url = False
     if _B64.match(s) is None:
         if _B64URL.match(s) is None:

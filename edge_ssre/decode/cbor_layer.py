@@ -10,12 +10,19 @@ def _tag_hook(decoder, tag):
     return tag.value
 
 
+_cbor2 = None
+
+
 def loads(data, max_depth):
     """(object, None) or (None, reason)."""
-    try:
-        import cbor2
-    except ImportError:  # pragma: no cover - cbor2 is a core dependency
-        return None, "CBOR support is not installed (pip install cbor2)"
+    global _cbor2
+    cbor2 = _cbor2
+    if cbor2 is None:
+        try:
+            import cbor2
+        except ImportError:  # pragma: no cover - cbor2 is a core dependency
+            return None, "CBOR support is not installed (pip install cbor2)"
+        _cbor2 = cbor2
     try:
         return cbor2.loads(data, max_depth=max_depth, tag_hook=_tag_hook), None
     except cbor2.CBORDecodeEOF:

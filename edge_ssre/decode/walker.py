@@ -9,9 +9,22 @@ recorded in the budget, never raised.
 
 from . import budget as _b
 from . import json_layer, sniff as _sniff
+try:
+    from . import cbor_layer
+except ImportError:  # pragma: no cover
+    cbor_layer = None
 from .aws_envelopes import detect_trigger, extract
 
-VALUE, KEY, URI, HEADER, RAW = 0, 1, 2, 3, 4
+VALUE, KEY, URI, HEADER, RAW, KEYS = 0, 1, 2, 3, 4, 5
+
+
+_NESTED = (dict, list, tuple, bytes, bytearray)
+
+try:
+    from .base64_layer import decode as _b64decode
+except ImportError:  # pragma: no cover - MicroPython without binascii
+    def _b64decode(s, force=False):
+        return None
 
 
 class Decoded:
@@ -66,17 +79,37 @@ class Walker:
             if not self.budget.tick():
                 self.stopped = True
                 return
-            for key, value in obj.items():
-                if isinstance(key, str):
-                    p = child(path, key)
-                    self.leaf(p, key, KEY)
+            out = self.out
+            room = self.limits.max_leaves - len(out)
+            if obj:
+                if room <= 0:
+                    self.leaf(path, "", KEYS)  # records the exceeded budget and stops
+                    return
+                out.append((path, tuple(obj), KEYS))
+                room -= 1
+            items = obj.items()
+            # two comprehensions skip the numbers, booleans and nulls that telemetry is mostly made of
+            for key, value in [kv for kv in items if type(kv[1]) is str]:
+                if type(key) is str and key.isidentifier():
+                    p = path + "." + key if path else key
                 else:
-                    p = child(path, str(key))
-                if value is None or value is True or value is False:
+                    p = child(path, key if type(key) is str else str(key))
+                if len(value) < 16 and value[:1] not in "{[ \t\r\n":
+                    if room <= 0:
+                        self.leaf(p, value, kind)
+                        return
+                    out.append((p, value, kind))  # short plain string: no nested layer possible
+                    room -= 1
                     continue
-                t = type(value)
-                if t is int or t is float:
-                    continue
+                self.string(value, p, depth + 1, layers, kind)
+                if self.stopped:
+                    return
+                room = self.limits.max_leaves - len(out)
+            for key, value in [kv for kv in items if type(kv[1]) in _NESTED]:
+                if type(key) is str and key.isidentifier():
+                    p = path + "." + key if path else key
+                else:
+                    p = child(path, key if type(key) is str else str(key))
                 self.walk(value, p, depth + 1, layers, kind)
                 if self.stopped:
                     return
@@ -109,8 +142,7 @@ class Walker:
                     self.walk(doc, path, depth + 1, layers + 1, kind)
                     return
             elif n >= 16 and kind != URI:
-                from .base64_layer import decode as b64decode
-                raw = b64decode(s)
+                raw = _b64decode(s)
                 if raw is not None:
                     self.leaf(path, s, kind)
                     self.payload(raw, path, depth + 1, layers + 1, kind, embedded=True)
@@ -129,7 +161,12 @@ class Walker:
         if layers > limits.max_layers:
             self.budget.exceed(_b.LAYERS, path, "more than %d nested encodings" % limits.max_layers)
             return
-        kind_of = _sniff.TEXT if force_text else _sniff.sniff(data)
+        if force_text:
+            kind_of = _sniff.TEXT
+        elif data and 0xA0 <= data[0] <= 0xBF:
+            kind_of = _sniff.CBOR  # a CBOR map: the usual telemetry message
+        else:
+            kind_of = _sniff.sniff(data)
         if kind_of == _sniff.JSON:
             try:
                 text = data.decode("utf-8")
@@ -144,8 +181,7 @@ class Walker:
             self.leaf(path, data.decode("utf-8", "replace"), RAW)
             return None
         if kind_of == _sniff.CBOR:
-            from .cbor_layer import loads as cbor_loads
-            doc, reason = cbor_loads(data, limits.max_depth)
+            doc, reason = cbor_layer.loads(data, limits.max_depth)
             if reason is None:
                 if walk:
                     self.walk(doc, path, depth, layers + (1 if embedded else 0), kind)

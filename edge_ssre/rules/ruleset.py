@@ -98,7 +98,8 @@ class Ruleset:
     """Compiled rule tables (immutable) plus a bounded memo of short values known to be clean:
     telemetry repeats its keys and many of its values, and a dict lookup is cheaper than any scan."""
 
-    __slots__ = ("specs", "by_id", "full", "plain", "source_bytes", "trigger", "clean", "__weakref__")
+    __slots__ = ("specs", "by_id", "full", "plain", "source_bytes", "trigger", "clean", "clean_keysets",
+                 "__weakref__")
 
     def __init__(self, specs, matchers):
         by_id = {}
@@ -112,6 +113,7 @@ class Ruleset:
         self.plain = _compile(specs, matchers, plain_only=True)
         self.trigger = _trigger(self.full)
         self.clean = ({}, {}, {}, {}, {})
+        self.clean_keysets = {}  # tuples of object keys found clean (bounded, see Guard._scan_keys)
         self.source_bytes = sum(len(s.pattern or "") for s in specs)
 
     def scan(self, text, kind, budget=None):
