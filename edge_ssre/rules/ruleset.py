@@ -90,6 +90,36 @@ def _trigger(table):
     return LazyRegex(literal_trie(needles))
 
 
+def _row_masks(table, all_needles):
+    """needle -> bitmask of the rows of ``table`` that the needle's presence lets run.
+
+    The finder reports the longest literal starting at each position, so a needle's mask also
+    carries the rows of every literal that is a prefix of it (those are present there too)."""
+    direct = {}
+    for idx, row in enumerate(table):
+        for n in row[6]:
+            direct[n] = direct.get(n, 0) | (1 << idx)
+    always = 0
+    for idx, row in enumerate(table):
+        if not row[6]:
+            always |= 1 << idx
+    masks = {}
+    for n in all_needles:  # every literal the shared finder can report, not only this table's
+        m = 0
+        for k in range(1, len(n) + 1):
+            m |= direct.get(n[:k], 0)
+        masks[n] = m
+    return masks, always
+
+
+def _finder(tables):
+    needles = set()
+    for table in tables:
+        for row in table:
+            needles.update(row[6])
+    return LazyRe("(?=(%s))" % literal_trie(needles)) if needles else None
+
+
 CLEAN_CACHE_MAX = 1024  # short values remembered as clean, per leaf kind; cleared whole when full
 CLEAN_CACHE_LEN = 64    # longest value remembered
 
@@ -99,7 +129,7 @@ class Ruleset:
     telemetry repeats its keys and many of its values, and a dict lookup is cheaper than any scan."""
 
     __slots__ = ("specs", "by_id", "full", "plain", "source_bytes", "trigger", "clean", "clean_keysets",
-                 "__weakref__")
+                 "finder", "full_masks", "plain_masks", "__weakref__")
 
     def __init__(self, specs, matchers):
         by_id = {}
@@ -112,6 +142,12 @@ class Ruleset:
         self.full = _compile(specs, matchers, plain_only=False)
         self.plain = _compile(specs, matchers, plain_only=True)
         self.trigger = _trigger(self.full)
+        needles = set()
+        for row in self.full + self.plain:
+            needles.update(row[6])
+        self.finder = _finder((self.full, self.plain))
+        self.full_masks = _row_masks(self.full, needles)
+        self.plain_masks = _row_masks(self.plain, needles)
         self.clean = ({}, {}, {}, {}, {})
         self.clean_keysets = {}  # tuples of object keys found clean (bounded, see Guard._scan_keys)
         self.source_bytes = sum(len(s.pattern or "") for s in specs)
@@ -138,23 +174,39 @@ class Ruleset:
         n = len(text)
         if n > COLLAPSE_ABOVE:
             text = collapse_repeats(text)
-        table = self.full if _SPECIAL.search(text) is not None else self.plain
+        if _SPECIAL.search(text) is not None:
+            table, (masks, always) = self.full, self.full_masks
+        else:
+            table, (masks, always) = self.plain, self.plain_masks
         views = [text, None, None, None]
-        padded = [None, None, None, None]
+        found = [None, None, None, None]  # per view: bitmask of rows whose prefilter literal occurs
+        seen = {}
+        finditer = self.finder.finditer if self.finder is not None else None
         out = []
         done = None
         # long values read the clock between rows so the deadline holds; short ones never do
         timed = budget is not None and len(text) > LONG_VALUE
+        idx = -1
         for family, view, kmask, rx, ids, fn, needs in table:
+            idx += 1
             if not (kmask >> kind) & 1 or (done is not None and family in done):
                 continue
             if timed and budget.expired():
                 break
             v = views[view] if views[view] is not None else _view(views, view, text)
-            pv = padded[view]
-            if pv is None:
-                pv = padded[view] = " " + (v.lower() if view == _RAW else v) + " "
-            if not any(map(pv.__contains__, needs)):
+            fm = found[view]
+            if fm is None:
+                pv = " " + (v.lower() if view == _RAW else v) + " "
+                fm = seen.get(pv)
+                if fm is None:
+                    fm = always
+                    if finditer is not None:
+                        get = masks.get
+                        for m in finditer(pv):
+                            fm |= get(m.group(1), 0)
+                    seen[pv] = fm
+                found[view] = fm
+            if not (fm >> idx) & 1:
                 continue
             if rx is not None:
                 m = rx.search(v)
