@@ -112,6 +112,18 @@ def _row_masks(table, all_needles):
     return masks, always
 
 
+def _layout(table):
+    """(rows per view, rows per leaf kind) as bitmasks over the table's rows."""
+    view_rows = [0, 0, 0, 0]
+    kind_rows = [0] * 8
+    for idx, row in enumerate(table):
+        view_rows[row[1]] |= 1 << idx
+        for k in range(8):
+            if (row[2] >> k) & 1:
+                kind_rows[k] |= 1 << idx
+    return view_rows, kind_rows
+
+
 def _finder(tables):
     needles = set()
     for table in tables:
@@ -129,7 +141,7 @@ class Ruleset:
     telemetry repeats its keys and many of its values, and a dict lookup is cheaper than any scan."""
 
     __slots__ = ("specs", "by_id", "full", "plain", "source_bytes", "trigger", "clean", "clean_keysets",
-                 "finder", "full_masks", "plain_masks", "__weakref__")
+                 "finder", "full_masks", "plain_masks", "full_layout", "plain_layout", "__weakref__")
 
     def __init__(self, specs, matchers):
         by_id = {}
@@ -148,6 +160,8 @@ class Ruleset:
         self.finder = _finder((self.full, self.plain))
         self.full_masks = _row_masks(self.full, needles)
         self.plain_masks = _row_masks(self.plain, needles)
+        self.full_layout = _layout(self.full)
+        self.plain_layout = _layout(self.plain)
         self.clean = ({}, {}, {}, {}, {})
         self.clean_keysets = {}  # tuples of object keys found clean (bounded, see Guard._scan_keys)
         self.source_bytes = sum(len(s.pattern or "") for s in specs)
@@ -175,39 +189,43 @@ class Ruleset:
         if n > COLLAPSE_ABOVE:
             text = collapse_repeats(text)
         if _SPECIAL.search(text) is not None:
-            table, (masks, always) = self.full, self.full_masks
+            table, (masks, always), layout = self.full, self.full_masks, self.full_layout
         else:
-            table, (masks, always) = self.plain, self.plain_masks
+            table, (masks, always), layout = self.plain, self.plain_masks, self.plain_layout
+        view_rows, kind_rows = layout
         views = [text, None, None, None]
-        found = [None, None, None, None]  # per view: bitmask of rows whose prefilter literal occurs
-        seen = {}
         finditer = self.finder.finditer if self.finder is not None else None
+        # rows that may run: their kind, and one of their prefilter literals present in their view
+        run = 0
+        seen = {}
+        for view in range(4):
+            rows = view_rows[view] & kind_rows[kind]
+            if not rows:
+                continue
+            v = views[view] if views[view] is not None else _view(views, view, text)
+            pv = " " + (v.lower() if view == _RAW else v) + " "
+            fm = seen.get(pv)
+            if fm is None:
+                fm = always
+                if finditer is not None:
+                    get = masks.get
+                    for m in finditer(pv):
+                        fm |= get(m.group(1), 0)
+                seen[pv] = fm
+            run |= rows & fm
         out = []
         done = None
         # long values read the clock between rows so the deadline holds; short ones never do
         timed = budget is not None and len(text) > LONG_VALUE
-        idx = -1
-        for family, view, kmask, rx, ids, fn, needs in table:
-            idx += 1
-            if not (kmask >> kind) & 1 or (done is not None and family in done):
+        while run:
+            low = run & -run
+            run ^= low
+            family, view, kmask, rx, ids, fn, needs = table[low.bit_length() - 1]
+            if done is not None and family in done:
                 continue
             if timed and budget.expired():
                 break
-            v = views[view] if views[view] is not None else _view(views, view, text)
-            fm = found[view]
-            if fm is None:
-                pv = " " + (v.lower() if view == _RAW else v) + " "
-                fm = seen.get(pv)
-                if fm is None:
-                    fm = always
-                    if finditer is not None:
-                        get = masks.get
-                        for m in finditer(pv):
-                            fm |= get(m.group(1), 0)
-                    seen[pv] = fm
-                found[view] = fm
-            if not (fm >> idx) & 1:
-                continue
+            v = views[view]
             if rx is not None:
                 m = rx.search(v)
                 if m is None:
