@@ -347,6 +347,8 @@ def load_specs(paths=None, validate=True):
 def _fresh():
     """Whether the compiled table is at least as new as every rule source (cheap: stats only).
     A stale or missing table falls back to parsing the TOML sources."""
+    if not os.path.isdir(DATA_DIR):
+        return True  # a deployment package ships the compiled table only
     built = os.stat(COMPILED).st_mtime
     return all(os.stat(p).st_mtime <= built for p in source_paths())
 

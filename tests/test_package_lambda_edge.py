@@ -1,0 +1,35 @@
+"""The Lambda@Edge zip: fits the viewer limit, and the handler runs from the unpacked zip alone."""
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+SAMPLES = os.path.join(os.path.dirname(__file__), "data", "samples")
+
+
+def test_zip_fits_and_runs_in_isolation(tmp_path):
+    out = tmp_path / "edge.zip"
+    res = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "package_lambda_edge.py"),
+                          "--handler", os.path.join(ROOT, "tools", "examples", "lambda_edge_handler.py"),
+                          "--out", str(out), "--json"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["fits"] and report["bytes"] < 1024 * 1024
+    unpacked = tmp_path / "fn"
+    with zipfile.ZipFile(out) as zf:
+        names = zf.namelist()
+        zf.extractall(unpacked)
+    assert "edge_ssre/rules/compiled_rules.json" in names
+    assert not any("mqtt_sidecar" in n or "/store/" in n for n in names)
+    # -I: isolated mode, so only the unpacked zip is importable (like the Lambda runtime)
+    code = ("import sys, json; sys.path.insert(0, %r); import lambda_edge_handler as m; "
+            "print(json.dumps(m.handler(json.load(open(%r)), None)))")
+    for name, expect in (("cloudfront-viewer-request.json", None), ("cloudfront-viewer-request-attack.json", "403")):
+        r = subprocess.run([sys.executable, "-I", "-c", code % (str(unpacked), os.path.join(SAMPLES, name))],
+                           capture_output=True, text=True, timeout=60, cwd=str(tmp_path))
+        assert r.returncode == 0, r.stderr
+        last = json.loads(r.stdout.strip().splitlines()[-1])
+        assert last.get("status") == expect

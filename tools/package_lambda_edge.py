@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Build a Lambda@Edge deployment zip: the handler, the inspection core, the compiled rules and
+the edge profiles; report its size against CloudFront's limits (viewer 1 MB, origin 50 MB).
+
+    python tools/package_lambda_edge.py --handler my_handler.py [--policy policy.toml]
+        [--trigger viewer|origin] [--out dist/lambda-edge.zip] [--json]
+
+Only what the Lambda@Edge path imports goes in: no MQTT sidecar, Greengrass adapter, event
+store or uplink, and no third-party packages (Lambda@Edge events are JSON; cbor2 is imported
+only for CBOR payloads, which CloudFront never sends). Exit 0 when the zip fits, 1 when not,
+2 on usage errors.
+"""
+
+import argparse
+import json
+import os
+import sys
+import zipfile
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+LIMITS = {"viewer": 1 * 1024 * 1024, "origin": 50 * 1024 * 1024}
+# package parts a Lambda@Edge function never imports
+EXCLUDE_DIRS = {"__pycache__", "store", "uplink", "telemetry", "behavior"}
+EXCLUDE_FILES = {"mqtt_sidecar.py", "greengrass.py", "cli.py"}
+EXCLUDE_DATA = {"rules/data"}  # TOML sources: the compiled table is what loads
+
+
+def package_files():
+    base = os.path.join(ROOT, "edge_ssre")
+    for dirpath, dirnames, filenames in os.walk(base):
+        rel_dir = os.path.relpath(dirpath, base)
+        dirnames[:] = sorted(d for d in dirnames if d not in EXCLUDE_DIRS
+                             and os.path.join(rel_dir, d).lstrip("./") not in EXCLUDE_DATA)
+        for name in sorted(filenames):
+            if name in EXCLUDE_FILES or name.endswith((".pyc", ".pyi")):
+                continue
+            if name.endswith((".py", ".json", ".toml")):
+                full = os.path.join(dirpath, name)
+                yield full, os.path.join("edge_ssre", os.path.relpath(full, base))
+
+
+def build(handler, out, trigger, policy=None):
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for full, arc in package_files():
+            zf.write(full, arc)
+        for name in sorted(os.listdir(os.path.join(ROOT, "device_profiles"))):
+            if name.startswith("lambda-edge-"):
+                zf.write(os.path.join(ROOT, "device_profiles", name), "edge_ssre/device_profiles/" + name)
+        zf.write(handler, os.path.basename(handler))
+        if policy:
+            zf.write(policy, os.path.basename(policy))
+    size = os.path.getsize(out)
+    return {"zip": out, "bytes": size, "trigger": trigger, "limit_bytes": LIMITS[trigger],
+            "fits": size <= LIMITS[trigger], "share_of_limit": round(size / LIMITS[trigger], 4)}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--handler", required=True)
+    p.add_argument("--policy")
+    p.add_argument("--trigger", choices=sorted(LIMITS), default="viewer")
+    p.add_argument("--out", default=os.path.join(ROOT, "dist", "lambda-edge.zip"))
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    for f in (args.handler, args.policy):
+        if f and not os.path.isfile(f):
+            sys.stderr.write("package_lambda_edge: no such file: %s\n" % f)
+            return 2
+    report = build(args.handler, args.out, args.trigger, args.policy)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print("%s: %d bytes = %.1f%% of the %s limit (%d bytes): %s" % (
+            report["zip"], report["bytes"], 100 * report["share_of_limit"], args.trigger,
+            report["limit_bytes"], "fits" if report["fits"] else "TOO LARGE"))
+    return 0 if report["fits"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
