@@ -50,6 +50,8 @@ class Profile:
 
 def available_profiles():
     names = set()
+    from .rules.ruleset import compiled
+    names.update(compiled().get("profiles", {}))
     for d in PROFILE_DIRS:
         if os.path.isdir(d):
             names.update(f[:-5] for f in os.listdir(d) if f.endswith(".toml"))
@@ -58,7 +60,9 @@ def available_profiles():
 
 def find_profile(name_or_path):
     s = os.fspath(name_or_path)
-    if os.sep in s or s.endswith(".toml") or os.path.exists(s):
+    if os.sep in s or s.endswith(".toml"):
+        if not os.path.exists(s):
+            raise ProfileError("%s: no such profile file" % s)
         return s
     for d in PROFILE_DIRS:
         p = os.path.join(d, s + ".toml")
@@ -68,12 +72,47 @@ def find_profile(name_or_path):
                        % (s, ", ".join(available_profiles()) or "none"))
 
 
+def _compiled(name):
+    """The shipped profile ``name`` from the host-compiled table (no TOML parser at start-up)."""
+    from .rules.ruleset import COMPILED, compiled
+    data = compiled().get("profiles", {}).get(name)
+    return (data, COMPILED) if data is not None else (None, None)
+
+
+def compile_profiles():
+    """name -> parsed data of every shipped profile (validated), for tools/build_rules.py."""
+    from .tomlload import load_toml
+    out = {}
+    d = PROFILE_DIRS[0]
+    for f in sorted(os.listdir(d)) if os.path.isdir(d) else ():
+        if f.endswith(".toml"):
+            load_profile(os.path.join(d, f))  # validates
+            out[f[:-5]] = load_toml(os.path.join(d, f), error=ProfileError)[0]
+    return out
+
+
 def load_profile(name_or_path):
     """Load and validate a device profile by name or path."""
-    from .policy import Policy
-    from .tomlload import Where, load_toml
+    s = os.fspath(name_or_path)
+    is_name = not (os.sep in s or s.endswith(".toml"))
+    if is_name:
+        data, origin = _compiled(s)
+        if data is not None:
+            try:
+                path = find_profile(s)
+            except ProfileError:
+                path = None
+            if path is None or os.stat(path).st_mtime <= os.stat(origin).st_mtime:
+                return _build(data, "", "%s (compiled)" % s, path or origin)
+    from .tomlload import load_toml
     path = find_profile(name_or_path)
     data, text, label = load_toml(path, error=ProfileError)
+    return _build(data, text, label, path)
+
+
+def _build(data, text, label, path):
+    from .policy import Policy
+    from .tomlload import Where
     where = Where(text, label, ProfileError)
     for key in data:
         if key not in SECTIONS:

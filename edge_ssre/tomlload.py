@@ -4,10 +4,14 @@ import sys
 
 from .errors import PolicyError
 
-if sys.version_info >= (3, 11):
-    import tomllib as _toml
-else:  # pragma: no cover - exercised on 3.9/3.10
-    import tomli as _toml
+
+def _parser():
+    """tomllib (3.11+) or tomli, imported on first use: start-up never pays for a TOML parser."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+        return tomllib
+    import tomli  # pragma: no cover - exercised on 3.9/3.10
+    return tomli
 
 
 def line_of(text, key):
@@ -36,6 +40,7 @@ def load_toml(path=None, text=None, error=PolicyError):
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise error("%s: not UTF-8 text" % label) from None
+    _toml = _parser()
     try:
         data = _toml.loads(text)
     except _toml.TOMLDecodeError as exc:

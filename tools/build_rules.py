@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Compile edge_ssre/rules/data/*.toml into edge_ssre/rules/compiled_rules.json.
+"""Compile edge_ssre/rules/data/*.toml (and device_profiles/*.toml) into edge_ssre/rules/compiled_rules.json.
 
 The package loads the compiled table at start-up (no TOML parser, no re-validation) when its
 digest matches the sources; tests fail when it is stale. Run after editing a rule file:
@@ -19,7 +19,8 @@ from edge_ssre.rules import ruleset  # noqa: E402
 
 def main(argv):
     specs = ruleset.load_specs()  # full validation: errors name file and rule id
-    table = ruleset.compiled_table(specs, ruleset.source_digest())
+    from edge_ssre.profiles import compile_profiles
+    table = ruleset.compiled_table(specs, ruleset.source_digest(), compile_profiles())
     text = json.dumps(table, indent=0, sort_keys=True, ensure_ascii=True) + "\n"
     if "--check" in argv:
         try:

@@ -80,35 +80,33 @@ FAST_MAX = 256
 _FAST_SHAPE = LazyRe(r"[!-$'-)+-;=?-\[\]-~]*")
 
 
-def _trigger(table):
-    """One pattern finding any prefilter literal of any row (None when a row has no prefilter)."""
-    needles = set()
-    for row in table:
-        if not row[6]:
-            return None
-        needles.update(row[6])
-    return LazyRegex(literal_trie(needles))
+FINDER_PREFIX = 4  # the finder looks for the first 4 characters of each prefilter literal
 
 
-def _row_masks(table, all_needles):
-    """needle -> bitmask of the rows of ``table`` that the needle's presence lets run.
+def _row_masks(plan, tokens):
+    """token -> bitmask of the rows of ``plan`` that the token's presence lets run, plus the
+    rows that always run.
 
-    The finder reports the longest literal starting at each position, so a needle's mask also
-    carries the rows of every literal that is a prefix of it (those are present there too)."""
-    direct = {}
-    for idx, row in enumerate(table):
-        for n in row[6]:
-            direct[n] = direct.get(n, 0) | (1 << idx)
+    A token is the first FINDER_PREFIX characters of a literal (a literal's prefix must be
+    present for the literal to be). The finder reports the longest token starting at each
+    position, so a token's mask also carries the rows of literals that are a prefix of it."""
+    by_token = {}
+    exact = {}
     always = 0
-    for idx, row in enumerate(table):
+    for idx, row in enumerate(plan):
         if not row[6]:
             always |= 1 << idx
+        for n in row[6]:
+            t = n[:FINDER_PREFIX]
+            by_token[t] = by_token.get(t, 0) | (1 << idx)
+            if len(n) < FINDER_PREFIX:
+                exact[n] = exact.get(n, 0) | (1 << idx)
     masks = {}
-    for n in all_needles:  # every literal the shared finder can report, not only this table's
-        m = 0
-        for k in range(1, len(n) + 1):
-            m |= direct.get(n[:k], 0)
-        masks[n] = m
+    for t in tokens:
+        m = by_token.get(t, 0)
+        for k in range(1, len(t)):
+            m |= exact.get(t[:k], 0)
+        masks[t] = m
     return masks, always
 
 
@@ -124,14 +122,6 @@ def _layout(table):
     return view_rows, kind_rows
 
 
-def _finder(tables):
-    needles = set()
-    for table in tables:
-        for row in table:
-            needles.update(row[6])
-    return LazyRe("(?=(%s))" % literal_trie(needles)) if needles else None
-
-
 CLEAN_CACHE_MAX = 1024  # short values remembered as clean, per leaf kind; cleared whole when full
 CLEAN_CACHE_LEN = 64    # longest value remembered
 
@@ -143,7 +133,7 @@ class Ruleset:
     __slots__ = ("specs", "by_id", "full", "plain", "source_bytes", "trigger", "clean", "clean_keysets",
                  "finder", "full_masks", "plain_masks", "full_layout", "plain_layout", "__weakref__")
 
-    def __init__(self, specs, matchers):
+    def __init__(self, specs, matchers, prepared=None):
         by_id = {}
         for s in specs:
             if s.id in by_id:
@@ -151,15 +141,15 @@ class Ruleset:
             by_id[s.id] = s
         self.specs = tuple(specs)
         self.by_id = by_id
-        self.full = _compile(specs, matchers, plain_only=False)
-        self.plain = _compile(specs, matchers, plain_only=True)
-        self.trigger = _trigger(self.full)
-        needles = set()
-        for row in self.full + self.plain:
-            needles.update(row[6])
-        self.finder = _finder((self.full, self.plain))
-        self.full_masks = _row_masks(self.full, needles)
-        self.plain_masks = _row_masks(self.plain, needles)
+        if prepared is None:
+            prepared = prepare(specs)
+        self.full = _materialize(prepared["full"], by_id, matchers)
+        self.plain = _materialize(prepared["plain"], by_id, matchers)
+        self.finder = LazyRe(prepared["finder"]) if prepared["finder"] is not None else None
+        # the finder doubles as the whole-value trigger when every row has a prefilter
+        self.trigger = self.finder if prepared["trigger"] else None
+        self.full_masks = (prepared["full_masks"][0], prepared["full_masks"][1])
+        self.plain_masks = (prepared["plain_masks"][0], prepared["plain_masks"][1])
         self.full_layout = _layout(self.full)
         self.plain_layout = _layout(self.plain)
         self.clean = ({}, {}, {}, {}, {})
@@ -276,8 +266,8 @@ def _dup(a, b):
     return RuleError("%s: rule %s: duplicate id (also in %s)" % (a.origin, a.id, b.origin))
 
 
-def _compile(specs, matchers, plain_only):
-    """Tuple of (family, view, kind mask, regex|None, {group: spec}|spec, matcher|None, needs).
+def _plan(specs, plain_only):
+    """Rows as plain data: [family, view, kind mask, regex source | None, [rule ids], matcher | None, needs].
 
     Every shipped rule has a ``needs`` prefilter and gets a row of its own; rules without one
     (user rule files may omit it) share one alternation per (family, view, kinds) and disable the
@@ -292,27 +282,52 @@ def _compile(specs, matchers, plain_only):
         kmask = 0
         for k in s.kinds:
             kmask |= 1 << k
+        rank = sev_rank[s.severity]
         if s.matcher is not None:
-            rows.append((s.family, view, kmask, None, s, matchers[s.matcher], s.needs, sev_rank[s.severity]))
-            continue
-        if s.needs:
-            rx = LazyRegex("(?P<r0>%s)" % factor(s.pattern))
-            rows.append((s.family, view, kmask, rx, {"r0": s}, None, s.needs, sev_rank[s.severity]))
-            continue
-        buckets.setdefault((s.family, view, kmask), []).append(s)
+            rows.append([s.family, view, kmask, None, [s.id], s.matcher, list(s.needs), rank])
+        elif s.needs:
+            rows.append([s.family, view, kmask, "(?P<r0>%s)" % factor(s.pattern), [s.id], None, list(s.needs), rank])
+        else:
+            buckets.setdefault((s.family, view, kmask), []).append(s)
     for (family, view, kmask), group in buckets.items():
         group.sort(key=lambda s: -sev_rank[s.severity])
-        names = {}
-        parts = []
-        for i, s in enumerate(group):
-            name = "r%d" % i
-            names[name] = s
-            parts.append("(?P<%s>%s)" % (name, factor(s.pattern)))
-        rx = LazyRegex("|".join(parts))
-        rows.append((family, view, kmask, rx, names, None, (), max(sev_rank[s.severity] for s in group)))
-    # families in a stable order; within a family, the most severe group first
+        source = "|".join("(?P<r%d>%s)" % (i, factor(s.pattern)) for i, s in enumerate(group))
+        rows.append([family, view, kmask, source, [s.id for s in group], None, [],
+                     max(sev_rank[s.severity] for s in group)])
+    # families in a stable order; within a family, the most severe row first
     rows.sort(key=lambda r: (r[0], -r[7]))
-    return tuple(r[:7] for r in rows)
+    return [r[:7] for r in rows]
+
+
+def _materialize(plan, by_id, matchers):
+    """Rows of compiled objects: (family, view, kind mask, LazyRegex | None, {group: spec} | spec, matcher | None, needs)."""
+    out = []
+    for family, view, kmask, source, ids, matcher, needs in plan:
+        if source is None:
+            out.append((family, view, kmask, None, by_id[ids[0]], matchers[matcher], tuple(needs)))
+        else:
+            out.append((family, view, kmask, LazyRegex(source),
+                        {"r%d" % i: by_id[rid] for i, rid in enumerate(ids)}, None, tuple(needs)))
+    return tuple(out)
+
+
+def prepare(specs):
+    """Everything derived from the specs that start-up would otherwise recompute (JSON-serialisable)."""
+    full = _plan(specs, plain_only=False)
+    plain = _plan(specs, plain_only=True)
+    tokens = set()
+    for row in full + plain:
+        tokens.update(n[:FINDER_PREFIX] for n in row[6])
+    full_masks = _row_masks(full, tokens)
+    plain_masks = _row_masks(plain, tokens)
+    every_row_filtered = all(row[6] for row in full)
+    return {
+        "full": full, "plain": plain,
+        "trigger": every_row_filtered,
+        "finder": "(?=(%s))" % literal_trie(tokens) if tokens else None,
+        "full_masks": [full_masks[0], full_masks[1]],
+        "plain_masks": [plain_masks[0], plain_masks[1]],
+    }
 
 
 COMPILED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compiled_rules.json")
@@ -353,12 +368,14 @@ def _fresh():
     return all(os.stat(p).st_mtime <= built for p in source_paths())
 
 
-def compiled_table(specs, digest):
-    """The host-compiled form of the specs: plain JSON, loaded without a TOML parser."""
+def compiled_table(specs, digest, profiles=None):
+    """The host-compiled form of the specs (and the shipped device profiles): plain JSON, loaded
+    without a TOML parser, with the derived tables precomputed."""
     rows = []
     for s in specs:
         rows.append({k: getattr(s, k) for k in RuleSpec.__slots__})
-    return {"format": 1, "digest": digest, "rules": rows}
+    return {"format": 2, "digest": digest, "rules": rows, "prepared": prepare(specs),
+            "profiles": profiles or {}}
 
 
 def _specs_from_table(table):
@@ -372,15 +389,29 @@ def build(paths=None):
     return Ruleset(load_specs(paths), MATCHERS)
 
 
+_TABLE = None
+
+
+def compiled():
+    """The host-compiled table, read once per process ({} when missing or unreadable)."""
+    global _TABLE
+    if _TABLE is None:
+        import json
+        try:
+            with open(COMPILED, "r") as fh:
+                _TABLE = json.load(fh)
+        except (OSError, ValueError):
+            _TABLE = {}
+    return _TABLE
+
+
 def build_default():
     """The built-in rules: from the compiled table when it matches the sources, else from TOML."""
     from .matchers import MATCHERS
-    import json
+    table = compiled()
     try:
-        with open(COMPILED, "r") as fh:
-            table = json.load(fh)
-        if table.get("format") == 1 and _fresh():
-            return Ruleset(_specs_from_table(table), MATCHERS)
-    except (OSError, ValueError, KeyError, TypeError):
+        if table.get("format") == 2 and _fresh():
+            return Ruleset(_specs_from_table(table), MATCHERS, table["prepared"])
+    except (OSError, KeyError, TypeError):
         pass
     return build(None)
