@@ -105,9 +105,13 @@ class DdwafPeer:
 
     def scan(self, payload, name="q"):
         """Ids of the rules that triggered on a request carrying ``payload`` (one fresh context)."""
+        return self.scan_addresses(request_addresses(payload, name))
+
+    def scan_addresses(self, addresses):
+        """Ids of the rules that triggered on one request given as libddwaf addresses (one fresh context)."""
         waf = self._waf
         ctx = waf._at_request_start()
-        result = waf.run(ctx, request_addresses(payload, name), timeout_ms=PEER_TIMEOUT_MS)
+        result = waf.run(ctx, addresses, timeout_ms=PEER_TIMEOUT_MS)
         self.last_waf_us = result.runtime
         if result.timeout:
             self.timeouts += 1
