@@ -114,8 +114,10 @@ def md_code(text, width=70):
     if len(text) > width:
         text = text[:width - 1] + "…"
     text = text.replace("|", "\\|")
+    if not text:
+        return "*(empty)*"
     fence = "``" if "`" in text else "`"
-    pad = " " if text.startswith("`") or text.endswith("`") or not text else ""
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
     return "%s%s%s%s%s" % (fence, pad, text, pad, fence)
 
 
