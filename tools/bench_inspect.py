@@ -471,22 +471,7 @@ def run(args):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    try:
-        doc = run(args)
-    except rc.CorpusError as exc:
-        print("bench: %s" % exc, file=sys.stderr)
-        return 2
-    if args.json:
-        try:
-            rc.write_json(args.json, doc)
-        except OSError as exc:
-            print("bench: cannot write %s (%s)" % (args.json, exc.strerror), file=sys.stderr)
-            return 2
-    try:
-        print_markdown(doc) if args.markdown else print_text(doc)
-    except BrokenPipeError:
-        sys.stderr.close()
-    return 0
+    return rc.run_tool("bench", lambda: run(args), print_markdown if args.markdown else print_text, args.json)
 
 
 if __name__ == "__main__":

@@ -103,29 +103,29 @@ class Outcome:
         self.engine_us = engine_us  # the peer's own reported run time (None for ours)
 
 
-def run_ours(placement, rows):
+def run_rows(rows, call, judge):
+    """Time ``call(payload)`` per row; ``judge(result)`` gives (rule_ids, limits_only, engine_us) untimed."""
     out = []
     clock = time.perf_counter_ns
     for row in rows:
         t0 = clock()
-        verdict = placement.inspect(row["payload"])
+        res = call(row["payload"])
         us = (clock() - t0) / 1000.0
-        new = [f for f in verdict.findings if (f.rule_id, f.path) not in placement.baseline]
-        fams = {f.family for f in new}
-        out.append(Outcome(row, bool(new), bool(new) and fams == {"limits"},
-                           sorted({f.rule_id for f in new}), us))
+        rule_ids, limits_only, engine_us = judge(res)
+        out.append(Outcome(row, bool(rule_ids), limits_only, rule_ids, us, engine_us))
     return out
+
+
+def run_ours(placement, rows):
+    def judge(verdict):
+        new = [f for f in verdict.findings if (f.rule_id, f.path) not in placement.baseline]
+        only_limits = bool(new) and all(f.family == "limits" for f in new)
+        return sorted({f.rule_id for f in new}), only_limits, None
+    return run_rows(rows, placement.inspect, judge)
 
 
 def run_peer(peer, rows):
-    out = []
-    clock = time.perf_counter_ns
-    for row in rows:
-        t0 = clock()
-        ids = peer.scan(row["payload"])
-        us = (clock() - t0) / 1000.0
-        out.append(Outcome(row, bool(ids), False, sorted(set(ids)), us, peer.last_waf_us))
-    return out
+    return run_rows(rows, peer.scan, lambda ids: (sorted(set(ids)), False, peer.last_waf_us))
 
 
 def _cell(rows, hits):
@@ -498,25 +498,8 @@ def parse_args(argv):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    try:
-        doc = evaluate(args)
-    except rc.CorpusError as exc:
-        print("evaluate: %s" % exc, file=sys.stderr)
-        return 2
-    if args.json:
-        try:
-            rc.write_json(args.json, doc)
-        except OSError as exc:
-            print("evaluate: cannot write %s (%s)" % (args.json, exc.strerror), file=sys.stderr)
-            return 2
-    try:
-        if args.markdown:
-            print_markdown(doc)
-        else:
-            print_text(doc, args.misses)
-    except BrokenPipeError:  # output piped into head & co.
-        sys.stderr.close()
-    return 0
+    render = print_markdown if args.markdown else (lambda doc: print_text(doc, args.misses))
+    return rc.run_tool("evaluate", lambda: evaluate(args), render, args.json)
 
 
 if __name__ == "__main__":

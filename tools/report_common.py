@@ -147,7 +147,26 @@ def text_table(header, rows):
     return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
-def write_json(path, doc):
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(doc, fh, indent=1, ensure_ascii=False)
-        fh.write("\n")
+def run_tool(prog, measure, render, json_out):
+    """Run ``measure()``, write its document to ``json_out`` (if any), then ``render(doc)``.
+
+    Returns the exit code: 0 done, 2 corpus or output error (one line on stderr, no traceback).
+    """
+    try:
+        doc = measure()
+    except CorpusError as exc:
+        print("%s: %s" % (prog, exc), file=sys.stderr)
+        return 2
+    if json_out:
+        try:
+            with open(json_out, "w", encoding="utf-8") as fh:
+                json.dump(doc, fh, indent=1, ensure_ascii=False)
+                fh.write("\n")
+        except OSError as exc:
+            print("%s: cannot write %s (%s)" % (prog, json_out, exc.strerror), file=sys.stderr)
+            return 2
+    try:
+        render(doc)
+    except BrokenPipeError:  # output piped into head & co.
+        sys.stderr.close()
+    return 0
