@@ -122,7 +122,7 @@ def _layout(table):
     return view_rows, kind_rows
 
 
-CLEAN_CACHE_MAX = 1024  # short values remembered as clean, per leaf kind; cleared whole when full
+CLEAN_CACHE_MAX = 512   # short values remembered as clean, per leaf kind; cleared whole when full
 CLEAN_CACHE_LEN = 64    # longest value remembered
 
 
@@ -242,17 +242,43 @@ class Ruleset:
             for row in table:
                 if row[3] is not None:
                     row[3].compile()
+        if self.finder is not None:
+            self.finder.search(" ")
         return self
 
     def stats(self):
-        """Sizes of the compiled tables (fixed once built)."""
+        """Sizes of the compiled tables (fixed once built) and the bounds of the memos."""
         return {
             "rules": len(self.specs),
             "families": len(set(s.family for s in self.specs)),
-            "full_groups": len(self.full),
-            "plain_groups": len(self.plain),
+            "full_rows": len(self.full),
+            "plain_rows": len(self.plain),
             "pattern_source_bytes": self.source_bytes,
+            "finder_tokens": len(self.full_masks[0]),
+            "memo_max_values": CLEAN_CACHE_MAX * len(self.clean),
+            "memo_max_value_chars": CLEAN_CACHE_LEN,
+            "memo_max_keysets": 256,
         }
+
+    def table_bytes(self):
+        """Bytes held by the compiled tables: compiled patterns (their code arrays), rows, prefilter
+        masks. Grows only while lazy patterns compile on first use; ``compile_all()`` reaches the
+        final, fixed size."""
+        import sys
+        total = 0
+        for table in (self.full, self.plain):
+            total += sys.getsizeof(table)
+            for row in table:
+                total += sys.getsizeof(row) + sum(sys.getsizeof(n) for n in row[6])
+                rx = row[3]
+                if rx is not None and rx.search != rx._first_search:
+                    total += rx.search.__self__.__sizeof__()
+        for masks, _ in (self.full_masks, self.plain_masks):
+            total += sys.getsizeof(masks) + sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in masks.items())
+        for lazy in (self.finder,):
+            if lazy is not None and "_rx" in lazy.__dict__ and lazy.__dict__["_rx"] is not None:
+                total += lazy.__dict__["_rx"].__sizeof__()
+        return total
 
 
 def _remember(memo, text):
