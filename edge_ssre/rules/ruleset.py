@@ -28,12 +28,12 @@ _RAW, _NORM, _COMPACT, _NOSPACE = range(4)
 
 COLLAPSE_ABOVE = 512   # characters; shorter values are matched as they are
 LONG_VALUE = 2048      # characters above which the deadline is checked between table rows
-MAX_REPEAT = 8         # repetitions of a 1-8 character unit kept by collapse_repeats
-_REPEAT = LazyRe(r"(.{1,8}?)\1{8,}", re.S)
+MAX_REPEAT = 8         # repetitions of a 1-16 character unit kept by collapse_repeats
+_REPEAT = LazyRe(r"(.{1,16}?)\1{8,}", re.S)
 
 
 def collapse_repeats(text):
-    """Cap runs of a repeated 1-8 character unit at MAX_REPEAT repetitions.
+    """Cap runs of a repeated 1-16 character unit at MAX_REPEAT repetitions.
 
     Eight ``../`` are as much a traversal as eight thousand, but a 64 KB run of quotes or
     parentheses would make every matcher walk it. Only low-diversity text is rewritten (a cheap
@@ -188,10 +188,13 @@ class Ruleset:
         # rows that may run: their kind, and one of their prefilter literals present in their view
         run = 0
         seen = {}
+        timed = budget is not None and n > LONG_VALUE
         for view in range(4):
             rows = view_rows[view] & kind_rows[kind]
             if not rows:
                 continue
+            if timed and budget.expired():
+                return []
             v = views[view] if views[view] is not None else _view(views, view, text)
             pv = " " + (v.lower() if view == _RAW else v) + " "
             fm = seen.get(pv)
@@ -206,7 +209,6 @@ class Ruleset:
         out = []
         done = None
         # long values read the clock between rows so the deadline holds; short ones never do
-        timed = budget is not None and len(text) > LONG_VALUE
         while run:
             low = run & -run
             run ^= low
