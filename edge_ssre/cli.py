@@ -115,7 +115,7 @@ def main(argv=None):
         return 130
     except (ValueError, LookupError) as exc:  # SsreError stage errors inherit these
         return _fail(str(exc), EXIT_USAGE)
-    except OSError as exc:
+    except OSError as exc:  # includes StoreError / StoreLockedError
         return _fail(str(exc), EXIT_RUNTIME)
 
 

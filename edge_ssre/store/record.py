@@ -1,0 +1,132 @@
+"""The security-event record: CBOR on disk, JSON on export. Secrets are redacted before storage.
+
+Fields (CBOR map, text keys; absent fields are omitted)::
+
+    v        1                      record format version
+    type     "finding" | "loss"     a finding, or the store saying records were lost
+    device   device / thing name
+    boot     boot id (random per process start, so (device, boot, seq) is unique)
+    seq      store sequence number (filled in on export; the store frames it on disk)
+    ts       unix time, seconds (float)
+    rule     rule id            family  family         action  "alert" | "block"
+    severity low..critical      source  mqtt | lambda | lambda-edge | raw
+    topic    MQTT topic or HTTP route
+    path     leaf path          excerpt  <= 96 chars, secrets redacted
+    client   client id          count   findings in the same verdict
+    dropped  (loss) records lost   reason (loss) "overwrite" | "reject" | "disk-full"
+"""
+
+import re
+import time
+
+VERSION = 1
+MAX_EXCERPT = 96
+
+_SECRETS = [
+    (re.compile(r"(?:AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}"), "[aws-key]"),
+    (re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{0,512}"), "[jwt]"),
+    (re.compile(r"-----BEGIN [A-Z ]{0,20}PRIVATE KEY-----[\s\S]{0,4096}?(?:-----END [A-Z ]{0,20}PRIVATE KEY-----|$)"),
+     "[private-key]"),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,512}"), r"\1 [token]"),
+    (re.compile(r"(?i)\b(pass(?:word|wd)?|secret|token|api[_-]?key|access[_-]?key|auth)\s*([=:])\s*[^\s&;,\"']{1,256}"),
+     r"\1\2[redacted]"),
+    (re.compile(r"(?i)\b(aws_secret_access_key|secretaccesskey)\W{1,3}[A-Za-z0-9/+=]{40}"), r"\1=[redacted]"),
+]
+_CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+
+
+def _luhn_ok(digits):
+    total, alt = 0, False
+    for ch in reversed(digits):
+        d = ord(ch) - 48
+        if alt:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+        alt = not alt
+    return total % 10 == 0
+
+
+def redact(text):
+    """``text`` with keys, tokens, private keys, passwords and card numbers replaced."""
+    if not text:
+        return text
+    for rx, rep in _SECRETS:
+        text = rx.sub(rep, text)
+
+    def card(m):
+        digits = re.sub(r"[ -]", "", m.group(0))
+        return "[card]" if 13 <= len(digits) <= 19 and _luhn_ok(digits) else m.group(0)
+    return _CARD.sub(card, text)
+
+
+def finding_record(finding, verdict, envelope, device, boot, ts=None):
+    """The record dict for one finding of a verdict."""
+    rec = {
+        "v": VERSION, "type": "finding", "device": device, "boot": boot,
+        "ts": round(ts if ts is not None else time.time(), 3),
+        "rule": finding.rule_id, "family": finding.family, "action": finding.action or "alert",
+        "severity": finding.severity, "source": verdict.source,
+        "path": finding.path, "excerpt": redact(finding.excerpt or "")[:MAX_EXCERPT],
+        "count": len(verdict.findings),
+    }
+    if envelope is not None:
+        if envelope.topic is not None:
+            rec["topic"] = str(envelope.topic)[:256]
+        if envelope.client_id is not None:
+            rec["client"] = str(envelope.client_id)[:128]
+    return rec
+
+
+def loss_record(dropped, reason, device="", boot="", ts=None):
+    return {"v": VERSION, "type": "loss", "device": device, "boot": boot,
+            "ts": round(ts if ts is not None else time.time(), 3), "dropped": dropped, "reason": reason}
+
+
+def encode(rec):
+    """CBOR bytes of a record (cbor2 on CPython; a minimal encoder where it is missing)."""
+    try:
+        import cbor2
+        return cbor2.dumps(rec)
+    except ImportError:  # pragma: no cover - MicroPython
+        return _mini_cbor(rec)
+
+
+def decode(data):
+    """A record dict from its stored bytes (CBOR, or the JSON a loss marker may use)."""
+    try:
+        import cbor2
+        return cbor2.loads(data)
+    except ImportError:  # pragma: no cover
+        import json
+        return json.loads(data)
+
+
+def _head(major, n):
+    if n < 24:
+        return bytes([major << 5 | n])
+    if n < 256:
+        return bytes([major << 5 | 24, n])
+    if n < 65536:
+        return bytes([major << 5 | 25]) + n.to_bytes(2, "big")
+    return bytes([major << 5 | 26]) + n.to_bytes(4, "big")
+
+
+def _mini_cbor(obj):
+    """Maps of text keys to text, non-negative ints, floats (as text) and None."""
+    if isinstance(obj, dict):
+        out = _head(5, len(obj))
+        for k, v in obj.items():
+            out += _mini_cbor(k) + _mini_cbor(v)
+        return out
+    if isinstance(obj, str):
+        b = obj.encode("utf-8")
+        return _head(3, len(b)) + b
+    if obj is None:
+        return b"\xf6"
+    if isinstance(obj, bool):
+        return b"\xf5" if obj else b"\xf4"
+    if isinstance(obj, int) and obj >= 0:
+        return _head(0, obj)
+    return _mini_cbor(repr(obj))
