@@ -201,3 +201,10 @@ def test_secrets_are_redacted(text, needle):
 
 def test_numbers_that_fail_luhn_are_kept():
     assert rec.redact("order 1234 5678 9012 3456") == "order 1234 5678 9012 3456"
+
+
+def test_store_from_a_device_profile(tmp_path):
+    with EventStore.from_profile("raspberry-pi-zero-2w", path=str(tmp_path / "p.ring")) as s:
+        st_ = s.stats()
+        assert st_["capacity_bytes"] == 4194304 and st_["durability"] == "group"
+        assert st_["file_bytes"] == os.path.getsize(str(tmp_path / "p.ring"))

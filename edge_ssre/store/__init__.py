@@ -68,6 +68,19 @@ class EventStore:
             self._flusher = threading.Thread(target=self._flush_loop, name="edge-ssre-store-flush", daemon=True)
             self._flusher.start()
 
+    @classmethod
+    def from_profile(cls, profile, path=None, **kw):
+        """A store sized by a device profile's [store] section (a name or a loaded Profile)."""
+        from ..profiles import load_profile
+        prof = load_profile(profile) if not hasattr(profile, "store") else profile
+        conf = dict(prof.store)
+        path = path or conf.pop("path", None) or "/var/lib/edge-ssre/events.ring"
+        conf.pop("path", None)
+        args = {"capacity_bytes": conf.get("capacity_bytes", 4 << 20), "durability": conf.get("durability", "group"),
+                "when_full": conf.get("when_full", "overwrite"), "group_commit_ms": conf.get("group_commit_ms", 50)}
+        args.update(kw)
+        return cls(path, **args)
+
     # ---- open / close -------------------------------------------------------------------
     def _open(self):
         size = DATA_START + self.capacity

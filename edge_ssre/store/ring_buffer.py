@@ -70,6 +70,7 @@ class Ring:
         self.dropped = 0            # records lost to overwrite or rejection, ever
         self.records = 0            # records between tail and head (incl. loss records)
         self.used = 0               # bytes between tail and head
+        self._hint = None           # (seq, offset) of a record read recently: readers resume there
 
     # ---- header -------------------------------------------------------------------------
     def _pack_slot(self):
@@ -136,6 +137,7 @@ class Ring:
             seq += 1
             off = (off + size) % self.capacity if off + size < self.capacity else 0
         self.head_off, self.next_seq, self.records, self.used = off, seq, records, used
+        self._hint = None
         if self.committed >= self.next_seq:
             self.committed = self.next_seq - 1
         return 0
@@ -234,8 +236,15 @@ class Ring:
         self.head_off = 0
 
     def iter_from(self, seq):
-        """(seq, type, payload) of the records with seq >= ``seq``, oldest first."""
+        """(seq, type, payload) of the records with seq >= ``seq``, oldest first.
+
+        A reader that resumes where it stopped starts at the remembered offset instead of
+        walking from the tail again (the hint is dropped when the tail passes it)."""
         off, cur, n = self.tail_off, self.tail_seq, self.records
+        hint = self._hint
+        if hint is not None and self.tail_seq <= hint[0] <= seq and hint[0] < self.next_seq:
+            off, cur = hint[1], hint[0]
+            n = self.next_seq - cur
         while n > 0:
             if self.capacity - off < REC_HEAD:
                 off = 0
@@ -250,6 +259,7 @@ class Ring:
             if rseq != cur:
                 return
             if rseq >= seq:
+                self._hint = (rseq, off)
                 yield rseq, rtype, payload
             n -= 1
             cur += 1
