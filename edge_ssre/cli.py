@@ -93,14 +93,31 @@ def _register_events(sub):
 
 def _register_run(sub):
     run = sub.add_parser("run", help="run the MQTT sidecar")
-    run.add_argument("--config", default=None)
+    run.add_argument("--config", default=None, help="sidecar TOML (broker, inputs, policy, telemetry, sink)")
     run.add_argument("--broker", default=None, help="HOST:PORT")
     run.add_argument("--input", action="append", default=None, help="input topic filter (repeatable)")
     run.add_argument("--output-prefix", default=None)
+    run.add_argument("--quarantine", default=None, help="topic prefix for blocked messages (default: drop)")
+    run.add_argument("--sink", default=None, help="findings: FILE.jsonl, - (stderr) or store:PATH")
+    run.add_argument("--profile", default=None, help="device profile name or path")
+    run.add_argument("--duration", type=float, default=None, help="stop after S seconds")
+    run.add_argument("--stats-interval", type=float, default=None)
     run.set_defaults(run=_lazy(".adapters.mqtt_sidecar", "main"))
 
 
-_REGISTRARS = [_register_events, _register_run]
+def _register_learn(sub):
+    ln = sub.add_parser("learn", help="learn a telemetry baseline policy from live traffic or a capture file")
+    ln.add_argument("--broker", default=None, help="HOST:PORT to subscribe to")
+    ln.add_argument("--input", action="append", default=None, help="topic filter (repeatable)")
+    ln.add_argument("--capture", default=None, help="JSON-lines capture file instead of a broker")
+    ln.add_argument("--duration", type=float, default=60.0, help="seconds to observe a broker")
+    ln.add_argument("--out", default="-", help="where to write the baseline TOML (default stdout)")
+    ln.add_argument("--margin", type=float, default=0.1, help="numeric range margin (share of the range)")
+    ln.add_argument("--rate-factor", type=float, default=2.0, help="rate limit = p99 observed rate x factor")
+    ln.set_defaults(run=_lazy(".telemetry.learn", "main"))
+
+
+_REGISTRARS = [_register_events, _register_run, _register_learn]
 
 
 def main(argv=None):

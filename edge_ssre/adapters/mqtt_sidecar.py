@@ -1,0 +1,328 @@
+"""The MQTT sidecar: subscribe to device telemetry, inspect every message, republish what passes.
+
+    edge-ssre run --broker 127.0.0.1:1883 --input 'raw/#' --output-prefix guarded
+    edge-ssre run --config sidecar.toml
+
+Each message becomes an ``Envelope(payload, "mqtt", topic, client_id, meta)`` at the edge and
+goes through a ``Guard`` (signatures + the telemetry policy). Allowed messages are republished
+unchanged (payload, QoS, retain, MQTT 5 user properties) as ``<output_prefix>/<topic>``; blocked
+ones are dropped or, with ``quarantine``, published to ``<quarantine>/<topic>``. Every verdict with
+findings goes to the sink (a JSON-lines file, stderr, or the event store).
+
+The publisher's client id is not part of an MQTT PUBLISH: the sidecar takes it from the MQTT 5
+user property ``client_id`` when present, else from topic level ``client_id_level`` (0-based)
+when configured.
+
+A bounded queue sits between paho's network thread and the inspecting worker; overflow is
+counted and reported, never silent. Reconnects use paho's backoff (``reconnect_delay_set``);
+SIGTERM/SIGINT stop cleanly. A stats line is written every ``stats_interval`` seconds.
+
+Config file (TOML)::
+
+    broker = "127.0.0.1:1883"          # or [broker] host/port/tls/username/password/client_id/protocol
+    inputs = ["raw/#"]
+    output_prefix = "guarded"
+    quarantine = "quarantine"          # optional
+    profile = "raspberry-pi-4"         # sizes the budgets and tables
+    sink = "events.jsonl"              # "-" for stderr, "store:/var/lib/edge-ssre/events.ring"
+    stats_interval = 10
+    queue_depth = 4096
+    [policy]                            # inspection policy (mode, families, rules, allow)
+    [telemetry]                         # telemetry policy (see edge_ssre/telemetry/policy.py)
+"""
+
+import json
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+
+from ..envelope import Envelope
+from ..errors import PolicyError
+
+
+class JsonLinesSink:
+    """One JSON line per finding to a file (or stderr for "-")."""
+
+    def __init__(self, target):
+        self.target = target
+        self.fh = sys.stderr if target == "-" else open(target, "a", buffering=1)
+        self.lock = threading.Lock()
+        self.written = 0
+
+    def __call__(self, verdict, env):
+        with self.lock:
+            for f in verdict.findings:
+                d = f.to_dict()
+                d.update(ts=round(time.time(), 3), topic=env.topic, client=env.client_id, verdict=verdict.action)
+                self.fh.write(json.dumps(d) + "\n")
+                self.written += 1
+
+    def close(self):
+        if self.fh is not sys.stderr:
+            self.fh.close()
+
+
+def make_sink(spec, device=""):
+    if spec is None or spec == "-":
+        return JsonLinesSink("-"), None
+    if spec.startswith("store:"):
+        from ..store import EventStore
+        from ..store.sink import StoreSink
+        store = EventStore(spec[6:], capacity_bytes=8 << 20, device=device)
+        return StoreSink(store, device=device), store
+    return JsonLinesSink(spec), None
+
+
+class Stats:
+    __slots__ = ("messages", "allowed", "blocked", "alerts", "quarantined", "overflow", "errors", "lat",
+                 "lat_i", "started")
+
+    def __init__(self):
+        self.messages = self.allowed = self.blocked = self.alerts = self.quarantined = 0
+        self.overflow = self.errors = 0
+        self.lat = [0.0] * 2048     # ring of recent added latencies (seconds): fixed memory
+        self.lat_i = 0
+        self.started = time.time()
+
+    def latency(self, seconds):
+        self.lat[self.lat_i % len(self.lat)] = seconds
+        self.lat_i += 1
+
+    def percentiles(self):
+        n = min(self.lat_i, len(self.lat))
+        if not n:
+            return 0.0, 0.0
+        xs = sorted(self.lat[:n])
+        return xs[n // 2], xs[min(n - 1, int(n * 0.99))]
+
+    def line(self, depth):
+        p50, p99 = self.percentiles()
+        return ("edge-ssre stats: messages=%d allowed=%d blocked=%d alerts=%d quarantined=%d queue=%d overflow=%d "
+                "errors=%d latency_p50_us=%d latency_p99_us=%d" % (
+                    self.messages, self.allowed, self.blocked, self.alerts, self.quarantined, depth, self.overflow,
+                    self.errors, p50 * 1e6, p99 * 1e6))
+
+    def to_dict(self, depth):
+        p50, p99 = self.percentiles()
+        return {"messages": self.messages, "allowed": self.allowed, "blocked": self.blocked, "alerts": self.alerts,
+                "quarantined": self.quarantined, "queue": depth, "overflow": self.overflow, "errors": self.errors,
+                "latency_p50_us": round(p50 * 1e6, 1), "latency_p99_us": round(p99 * 1e6, 1)}
+
+
+class Sidecar:
+    """MQTT 5 by default (user properties, retain-as-published); ``protocol="3.1.1"`` for older brokers."""
+
+    def __init__(self, guard, host, port, inputs, output_prefix, quarantine=None, client_id=None, protocol="5",
+                 tls=None, username=None, password=None, queue_depth=4096, stats_interval=10.0, stats_out=None):
+        import paho.mqtt.client as mqtt
+        for f in inputs:
+            from ..telemetry.topic_filter import topic_matches
+            if topic_matches(f, output_prefix + "/x") or (quarantine and topic_matches(f, quarantine + "/x")):
+                raise PolicyError("input filter %r would also receive the sidecar's own output under %r: "
+                                  "choose an output prefix outside the inputs" % (f, output_prefix))
+        self.mqtt = mqtt
+        self.guard = guard
+        self.inputs = list(inputs)
+        self.output_prefix = output_prefix.rstrip("/")
+        self.quarantine = quarantine.rstrip("/") if quarantine else None
+        self.v5 = protocol == "5"
+        self.q = queue.Queue(maxsize=queue_depth)
+        self.stats = Stats()
+        self.stats_interval = stats_interval
+        self.stats_out = stats_out or sys.stderr
+        self.stop_event = threading.Event()
+        self.connected = threading.Event()
+        kw = {"callback_api_version": mqtt.CallbackAPIVersion.VERSION2, "client_id": client_id or "",
+              "protocol": mqtt.MQTTv5 if self.v5 else mqtt.MQTTv311}
+        self.client = mqtt.Client(**kw)
+        if tls:
+            self.client.tls_set(ca_certs=tls.get("ca"), certfile=tls.get("cert"), keyfile=tls.get("key"))
+        if username is not None:
+            self.client.username_pw_set(username, password)
+        self.client.reconnect_delay_set(min_delay=0.2, max_delay=15)
+        self.client.max_queued_messages_set(queue_depth)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self.host, self.port = host, port
+
+    # ---- network thread ---------------------------------------------------------------
+    def _on_connect(self, client, userdata, flags, reason_code, properties=None):
+        if getattr(reason_code, "is_failure", False):
+            return
+        for f in self.inputs:
+            if self.v5:
+                # retain-as-published: a retained reading stays retained when republished
+                opts = self.mqtt.SubscribeOptions(qos=1, retainAsPublished=True)
+                client.subscribe(f, options=opts)
+            else:
+                client.subscribe(f, qos=1)
+        self.connected.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties=None):
+        self.connected.clear()
+
+    def _on_message(self, client, userdata, msg):
+        try:
+            self.q.put_nowait((time.perf_counter(), msg.topic, msg.payload, msg.qos, msg.retain,
+                               getattr(msg, "properties", None)))
+        except queue.Full:
+            self.stats.overflow += 1
+
+    # ---- worker -------------------------------------------------------------------------
+    def _client_id(self, props):
+        if props is not None:
+            for k, v in getattr(props, "UserProperty", None) or ():
+                if k == "client_id":
+                    return v
+        return None
+
+    def handle(self, received, topic, payload, qos, retain, props):
+        st = self.stats
+        st.messages += 1
+        env = Envelope(payload, "mqtt", topic, self._client_id(props), {"qos": qos, "retain": retain})
+        verdict = self.guard.inspect_envelope(env)
+        out_props = props if self.v5 else None
+        if verdict.action == "block":
+            st.blocked += 1
+            if self.quarantine:
+                self.client.publish(self.quarantine + "/" + topic, payload, qos=qos, retain=False, properties=out_props)
+                st.quarantined += 1
+        else:
+            if verdict.action == "alert":
+                st.alerts += 1
+            st.allowed += 1
+            self.client.publish(self.output_prefix + "/" + topic, payload, qos=qos, retain=retain,
+                                properties=out_props)
+        st.latency(time.perf_counter() - received)
+
+    def _work(self):
+        while not self.stop_event.is_set() or not self.q.empty():
+            try:
+                item = self.q.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            try:
+                self.handle(*item)
+            except Exception as exc:  # one bad message must not stop the sidecar
+                self.stats.errors += 1
+                self.stats_out.write("edge-ssre: message on %r not handled: %s: %s\n" % (item[1], type(exc).__name__, exc))
+
+    def run(self, duration=None):
+        self.client.connect_async(self.host, self.port, keepalive=30)
+        self.client.loop_start()
+        worker = threading.Thread(target=self._work, name="edge-ssre-worker", daemon=True)
+        worker.start()
+        end = None if duration is None else time.monotonic() + duration
+        next_stats = time.monotonic() + self.stats_interval
+        try:
+            while not self.stop_event.is_set():
+                if end is not None and time.monotonic() >= end:
+                    break
+                self.stop_event.wait(0.1)
+                if time.monotonic() >= next_stats:
+                    self.stats_out.write(self.stats.line(self.q.qsize()) + "\n")
+                    self.stats_out.flush()
+                    next_stats += self.stats_interval
+        finally:
+            self.stop_event.set()
+            worker.join(timeout=5)
+            self.client.disconnect()
+            self.client.loop_stop()
+            self.stats_out.write(self.stats.line(self.q.qsize()) + "\n")
+            self.stats_out.flush()
+
+    def stop(self, *_):
+        self.stop_event.set()
+
+
+def _broker(value):
+    host, _, port = str(value).rpartition(":")
+    if not host:
+        raise PolicyError("broker must be HOST:PORT, got %r" % (value,))
+    try:
+        return host, int(port)
+    except ValueError:
+        raise PolicyError("broker port must be a number, got %r" % (port,)) from None
+
+
+def build(conf, label="<args>"):
+    """A ready Sidecar (and the store to close, if any) from a config dict."""
+    from ..guard import Guard
+    from ..policy import Policy
+    from ..telemetry.guard import TelemetryGuard
+    from ..telemetry.policy import TelemetryPolicy
+    from ..tomlload import Where
+    where = Where(conf.get("__text__", ""), label)
+    known = ("broker", "inputs", "output_prefix", "quarantine", "profile", "sink", "stats_interval", "queue_depth",
+             "policy", "telemetry", "device", "__text__")
+    for k in conf:
+        if k not in known:
+            raise where.fail(k, "unknown key; expected one of %s" % ", ".join(known[:-1]))
+    b = conf.get("broker")
+    tls = username = password = client_id = None
+    protocol = "5"
+    if isinstance(b, dict):
+        host, port = b.get("host", "127.0.0.1"), int(b.get("port", 1883))
+        tls = b.get("tls")
+        username, password = b.get("username"), b.get("password")
+        client_id = b.get("client_id")
+        protocol = str(b.get("protocol", "5"))
+        if protocol not in ("5", "3.1.1"):
+            raise where.fail("protocol", "must be \"5\" or \"3.1.1\"")
+    elif b is not None:
+        host, port = _broker(b)
+    else:
+        raise where.fail("broker", "give the broker as HOST:PORT")
+    inputs = conf.get("inputs") or ["#"]
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    from ..profiles import load_profile
+    prof = load_profile(conf["profile"]) if conf.get("profile") else None
+    policy = Policy.from_dict(conf["policy"], where) if "policy" in conf else None
+    tel = TelemetryPolicy.from_dict(conf["telemetry"], where, prof) if "telemetry" in conf else None
+    sink, store = make_sink(conf.get("sink"), conf.get("device", ""))
+    guard = Guard(policy=policy, profile=prof, telemetry=TelemetryGuard(tel) if tel else None, sink=sink)
+    sc = Sidecar(guard, host, port, inputs, conf.get("output_prefix", "guarded"), conf.get("quarantine"),
+                 client_id=client_id, protocol=protocol, tls=tls, username=username, password=password,
+                 queue_depth=int(conf.get("queue_depth", (prof.runtime.get("queue_depth") if prof else 0) or 4096)),
+                 stats_interval=float(conf.get("stats_interval", 10)))
+    return sc, store
+
+
+def main(args):
+    conf = {}
+    label = "<command line>"
+    if args.config:
+        from ..tomlload import load_toml
+        conf, text, label = load_toml(args.config)
+        conf["__text__"] = text
+    if args.broker:
+        conf["broker"] = args.broker
+    if args.input:
+        conf["inputs"] = args.input
+    if args.output_prefix:
+        conf["output_prefix"] = args.output_prefix
+    for key in ("quarantine", "sink", "profile"):
+        val = getattr(args, key, None)
+        if val:
+            conf[key] = val
+    if getattr(args, "stats_interval", None):
+        conf["stats_interval"] = args.stats_interval
+    try:
+        import paho.mqtt.client  # noqa: F401
+    except ImportError:
+        sys.stderr.write("edge-ssre: the sidecar needs paho-mqtt: pip install 'edge-ssre[mqtt]'\n")
+        return 2
+    sc, store = build(conf, label)
+    signal.signal(signal.SIGTERM, sc.stop)
+    signal.signal(signal.SIGINT, sc.stop)
+    try:
+        sc.run(getattr(args, "duration", None))
+    finally:
+        if store is not None:
+            store.close()
+    return 0

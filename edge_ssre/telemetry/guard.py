@@ -1,0 +1,75 @@
+"""``TelemetryGuard``: topic, size, format, schema and rate checks for MQTT telemetry.
+
+Plugs into the inspection engine: ``Guard(telemetry=TelemetryGuard(policy))`` calls
+``check(envelope, decoded, budget)`` for every message with a topic; findings have family
+``telemetry`` and carry the rule's own action (the inspection policy may still override per
+rule id or family, and alert-only mode applies). Rate tables have a fixed number of slots.
+"""
+
+import time
+
+from ..decode import sniff as _sniff
+from ..verdict import Finding
+
+_FMT = {"json": (_sniff.JSON,), "cbor": (_sniff.CBOR,), "raw": (_sniff.TEXT, _sniff.BINARY)}
+
+
+class TelemetryGuard:
+    def __init__(self, policy, clock=None):
+        self.policy = policy
+        self.clock = clock or time.monotonic
+        self.clients, self.topics = policy.rate_tables()
+
+    def client_of(self, envelope, levels):
+        if envelope.client_id is not None:
+            return str(envelope.client_id)
+        lvl = self.policy.client_id_level
+        if lvl is not None and 0 <= lvl < len(levels):
+            return levels[lvl]
+        return None
+
+    def check(self, envelope, decoded, budget):
+        topic = envelope.topic
+        if topic is None:
+            return ()
+        p = self.policy
+        out = []
+        levels = topic.split("/")
+        if len(topic) > p.max_topic_length or len(levels) > p.max_topic_levels:
+            out.append(Finding("telemetry.topic_limits", "telemetry", "topic", topic[:96], "high", "block"))
+            return out
+        if p.deny.first(levels) >= 0:
+            out.append(Finding("telemetry.topic_denied", "telemetry", "topic", topic[:96], "high", "block"))
+            return out
+        now = self.clock()
+        client = self.client_of(envelope, levels)
+        if client is not None and p.client_rate is not None and not self.clients.allow(client, now):
+            out.append(Finding("telemetry.rate_client", "telemetry", "client", client[:96], "medium", "block"))
+        idx = p.rule_table.first(levels)
+        if idx < 0:
+            if p.unknown_topics != "allow":
+                out.append(Finding("telemetry.topic_unknown", "telemetry", "topic", topic[:96], "medium",
+                                   p.unknown_topics))
+            return out
+        rule = p.rules[idx]
+        payload = envelope.payload
+        size = len(payload) if isinstance(payload, (bytes, bytearray, str)) else None
+        if rule.max_bytes is not None and size is not None and size > rule.max_bytes:
+            out.append(Finding("telemetry.oversize", "telemetry", "payload", "%d bytes > %d" % (size, rule.max_bytes),
+                               "medium", rule.action))
+        if rule.format != "any" and isinstance(payload, (bytes, bytearray)):
+            got = _sniff.sniff(bytes(payload[:4096]) if len(payload) > 4096 else bytes(payload))
+            if got not in _FMT[rule.format]:
+                out.append(Finding("telemetry.format", "telemetry", "payload", "expected %s, got %s" % (rule.format, got),
+                                   "medium", rule.action))
+        rate = rule.rate or p.topic_rate
+        if rate is not None and not self.topics.allow(topic, now, 1.0, rate[0], rate[1]):
+            out.append(Finding("telemetry.rate_topic", "telemetry", "topic", topic[:96], "medium", rule.action))
+        if rule.schema.fields or rule.unknown_fields != "allow":
+            doc = decoded.document if decoded is not None else None
+            for kind, field, detail in rule.schema.check(doc):
+                if kind == "unknown_field":
+                    out.append(Finding("telemetry.unknown_field", "telemetry", field, detail, "low", rule.unknown_fields))
+                else:
+                    out.append(Finding("telemetry.schema", "telemetry", field, detail[:96], "medium", rule.action))
+        return out

@@ -1,0 +1,226 @@
+"""Telemetry policy: TOML (or a dict) -> compiled tables. Host side (uses tomllib and ``re``).
+
+A ``[telemetry]`` table, in a policy file or the sidecar's config::
+
+    [telemetry]
+    unknown_topics = "block"          # topics no rule matches: block | alert | allow
+    deny = ["$SYS/#", "$aws/#"]       # never accepted from devices (this is the default)
+    max_topic_length = 256
+    max_topic_levels = 16
+    client_rate = { rate = 50, burst = 100 }   # messages/s per client id
+    topic_rate = { rate = 200, burst = 400 }   # messages/s per topic
+    client_slots = 1024               # fixed table sizes (else from the device profile)
+    topic_slots = 1024
+
+    [[telemetry.topic]]
+    filter = "sensors/+/telemetry"
+    format = "cbor"                   # json | cbor | raw | any
+    max_bytes = 1024
+    action = "block"                  # what a violation of this rule does: block | alert
+    unknown_fields = "alert"          # fields the schema does not name: allow | alert | block
+    rate = { rate = 10, burst = 20 }  # per topic, overrides topic_rate
+    [telemetry.topic.fields]
+    temp = { type = "number", min = -40, max = 85, required = true }
+    status = { type = "string", enum = ["ok", "warn", "fault"] }
+    dev = { type = "string", max_length = 32, pattern = "^[a-z0-9-]{1,32}$" }
+
+Errors name the file, line and key.
+"""
+
+import re
+
+from ..errors import PolicyError
+from .rate_table import RateTable
+from .schema import TYPES, Schema
+from .topic_filter import FilterTable, compile_filter
+
+FORMATS = ("json", "cbor", "raw", "any")
+ACTIONS = ("block", "alert")
+DEFAULT_DENY = ("$SYS/#", "$aws/#")
+_TOP = ("unknown_topics", "deny", "max_topic_length", "max_topic_levels", "client_rate", "topic_rate",
+        "client_slots", "topic_slots", "topic", "client_id_level")
+_RULE = ("filter", "format", "max_bytes", "action", "unknown_fields", "rate", "fields")
+_FIELD = ("type", "min", "max", "enum", "max_length", "pattern", "required")
+
+
+class TopicRule:
+    __slots__ = ("filter", "levels", "format", "max_bytes", "action", "unknown_fields", "rate", "schema")
+
+    def __init__(self, filt, fmt, max_bytes, action, unknown_fields, rate, schema):
+        self.filter = filt
+        self.levels = compile_filter(filt)
+        self.format = fmt
+        self.max_bytes = max_bytes
+        self.action = action
+        self.unknown_fields = unknown_fields
+        self.rate = rate
+        self.schema = schema
+
+
+class TelemetryPolicy:
+    """Compiled telemetry tables (fixed sizes); ``TelemetryGuard`` matches against them."""
+
+    __slots__ = ("rules", "rule_table", "deny", "unknown_topics", "max_topic_length", "max_topic_levels",
+                 "client_rate", "topic_rate", "client_slots", "topic_slots", "client_id_level", "origin")
+
+    def __init__(self, rules=(), deny=DEFAULT_DENY, unknown_topics="allow", max_topic_length=256,
+                 max_topic_levels=16, client_rate=None, topic_rate=None, client_slots=1024, topic_slots=1024,
+                 client_id_level=None, origin="<default>"):
+        self.rules = tuple(rules)
+        self.rule_table = FilterTable([r.filter for r in self.rules])
+        self.deny = FilterTable(deny)
+        self.unknown_topics = unknown_topics
+        self.max_topic_length = max_topic_length
+        self.max_topic_levels = max_topic_levels
+        self.client_rate = client_rate
+        self.topic_rate = topic_rate
+        self.client_slots = client_slots
+        self.topic_slots = topic_slots
+        self.client_id_level = client_id_level
+        self.origin = origin
+
+    def rate_tables(self):
+        """Fresh fixed-size tables for this policy (client, topic)."""
+        c = RateTable(self.client_slots, *(self.client_rate or (1e9, 1e9)))
+        t = RateTable(self.topic_slots, *(self.topic_rate or (1e9, 1e9)))
+        return c, t
+
+    @classmethod
+    def from_dict(cls, data, where=None, profile=None):
+        from ..tomlload import Where
+        where = where or Where("", "<dict>")
+        if not isinstance(data, dict):
+            raise where.fail("telemetry", "must be a table")
+        for k in data:
+            if k not in _TOP:
+                raise where.fail(k, "unknown key in [telemetry]; expected one of %s" % ", ".join(_TOP))
+        sizes = getattr(profile, "telemetry", {}) or {}
+        unknown = _choice(data, "unknown_topics", ("block", "alert", "allow"), "allow", where)
+        deny = data.get("deny", list(DEFAULT_DENY))
+        if not isinstance(deny, list) or not all(isinstance(x, str) for x in deny):
+            raise where.fail("deny", "must be an array of topic filters")
+        for f in deny:
+            _filter(f, "deny", where)
+        rules = []
+        entries = data.get("topic", [])
+        if not isinstance(entries, list):
+            raise where.fail("topic", "must be an array of tables ([[telemetry.topic]])")
+        for n, ent in enumerate(entries):
+            rules.append(_rule(ent, n, where))
+        return cls(
+            rules, tuple(deny), unknown,
+            _int(data, "max_topic_length", sizes.get("max_topic_length", 256), where),
+            _int(data, "max_topic_levels", sizes.get("max_topic_levels", 16), where),
+            _rate(data.get("client_rate"), "client_rate", where),
+            _rate(data.get("topic_rate"), "topic_rate", where),
+            _int(data, "client_slots", sizes.get("client_slots", 1024), where),
+            _int(data, "topic_slots", sizes.get("topic_slots", 1024), where),
+            data.get("client_id_level"), where.label)
+
+    @classmethod
+    def load(cls, path=None, text=None, profile=None):
+        from ..tomlload import Where, load_toml
+        data, text, label = load_toml(path, text)
+        if "telemetry" in data:
+            data = data["telemetry"]
+        return cls.from_dict(data, Where(text, label), profile)
+
+
+def _choice(d, key, allowed, default, where):
+    v = d.get(key, default)
+    if v not in allowed:
+        raise where.fail(key, "must be one of %s, got %r" % (", ".join(allowed), v))
+    return v
+
+
+def _int(d, key, default, where):
+    v = d.get(key, default)
+    if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+        raise where.fail(key, "must be a positive integer")
+    return v
+
+
+def _num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _rate(v, key, where):
+    if v is None:
+        return None
+    if not isinstance(v, dict) or set(v) - {"rate", "burst"} or not _num(v.get("rate")) or v["rate"] <= 0:
+        raise where.fail(key, "must be { rate = <msgs/s>, burst = <msgs> } with rate > 0")
+    burst = v.get("burst", max(1, v["rate"]))
+    if not _num(burst) or burst < 1:
+        raise where.fail(key, "burst must be a number >= 1")
+    return (float(v["rate"]), float(burst))
+
+
+def _filter(f, key, where):
+    try:
+        compile_filter(f)
+    except ValueError as exc:
+        raise where.fail(key, str(exc)) from None
+
+
+def _rule(ent, n, where):
+    if not isinstance(ent, dict):
+        raise where.fail("topic", "entry %d must be a table" % n)
+    for k in ent:
+        if k not in _RULE:
+            raise where.fail(k, "unknown key in [[telemetry.topic]] entry %d; expected one of %s" % (n, ", ".join(_RULE)))
+    filt = ent.get("filter")
+    if not isinstance(filt, str):
+        raise where.fail("filter", "entry %d needs a topic filter" % n)
+    _filter(filt, "filter", where)
+    fmt = _choice(ent, "format", FORMATS, "any", where)
+    max_bytes = ent.get("max_bytes")
+    if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes < 1):
+        raise where.fail("max_bytes", "must be a positive integer")
+    action = _choice(ent, "action", ACTIONS, "block", where)
+    unknown = _choice(ent, "unknown_fields", ("allow", "alert", "block"), "allow", where)
+    fields = []
+    table = ent.get("fields", {})
+    if not isinstance(table, dict):
+        raise where.fail("fields", "must be a table of field = { type = ... }")
+    for name, spec in table.items():
+        fields.append(_field(name, spec, where))
+    return TopicRule(filt, fmt, max_bytes, action, unknown, _rate(ent.get("rate"), "rate", where),
+                     Schema(fields, unknown))
+
+
+def _field(name, spec, where):
+    if not isinstance(spec, dict):
+        raise where.fail(name, "must be an inline table like { type = \"number\", min = 0 }")
+    for k in spec:
+        if k not in _FIELD:
+            raise where.fail(k, "unknown key for field %r; expected one of %s" % (name, ", ".join(_FIELD)))
+    t = spec.get("type", "any")
+    if t not in TYPES:
+        raise where.fail("type", "field %r: type must be one of %s" % (name, ", ".join(TYPES)))
+    lo, hi = spec.get("min"), spec.get("max")
+    for k, v in (("min", lo), ("max", hi)):
+        if v is not None and not _num(v):
+            raise where.fail(k, "field %r: must be a number" % name)
+    enum = spec.get("enum")
+    if enum is not None and not isinstance(enum, list):
+        raise where.fail("enum", "field %r: must be an array" % name)
+    max_len = spec.get("max_length")
+    if max_len is not None and (not isinstance(max_len, int) or max_len < 0):
+        raise where.fail("max_length", "field %r: must be a non-negative integer" % name)
+    pattern = spec.get("pattern")
+    rx = None
+    if pattern is not None:
+        from ..rules.spec import unbounded_repetition
+        if not isinstance(pattern, str):
+            raise where.fail("pattern", "field %r: must be a string" % name)
+        at = unbounded_repetition(pattern)
+        if at >= 0:
+            raise where.fail("pattern", "field %r: repeats without a bound at offset %d; use {m,n}" % (name, at))
+        try:
+            rx = re.compile(pattern)
+        except re.error as exc:
+            raise where.fail("pattern", "field %r: does not compile: %s" % (name, exc)) from None
+    req = spec.get("required", False)
+    if not isinstance(req, bool):
+        raise where.fail("required", "field %r: must be true or false" % name)
+    return (tuple(str(name).split(".")), t, lo, hi, tuple(enum) if enum is not None else None, max_len, rx, req)
