@@ -116,7 +116,7 @@ class Sidecar:
     """MQTT 5 by default (user properties, retain-as-published); ``protocol="3.1.1"`` for older brokers."""
 
     def __init__(self, guard, host, port, inputs, output_prefix, quarantine=None, client_id=None, protocol="5",
-                 tls=None, username=None, password=None, queue_depth=4096, stats_interval=10.0, stats_out=None):
+                 tls=None, username=None, password=None, queue_depth=1024, stats_interval=10.0, stats_out=None):
         import paho.mqtt.client as mqtt
         for f in inputs:
             from ..telemetry.topic_filter import topic_matches
@@ -136,7 +136,7 @@ class Sidecar:
         self.stop_event = threading.Event()
         self.connected = threading.Event()
         kw = {"callback_api_version": mqtt.CallbackAPIVersion.VERSION2, "client_id": client_id or "",
-              "protocol": mqtt.MQTTv5 if self.v5 else mqtt.MQTTv311}
+              "protocol": mqtt.MQTTv5 if self.v5 else mqtt.MQTTv311, "manual_ack": True}
         self.client = mqtt.Client(**kw)
         if tls:
             self.client.tls_set(ca_certs=tls.get("ca"), certfile=tls.get("cert"), keyfile=tls.get("key"))
@@ -144,6 +144,7 @@ class Sidecar:
             self.client.username_pw_set(username, password)
         self.client.reconnect_delay_set(min_delay=0.2, max_delay=15)
         self.client.max_queued_messages_set(queue_depth)
+        self.client.max_inflight_messages_set(100)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -166,11 +167,14 @@ class Sidecar:
         self.connected.clear()
 
     def _on_message(self, client, userdata, msg):
+        item = (time.perf_counter(), msg.topic, msg.payload, msg.qos, msg.retain, getattr(msg, "properties", None),
+                msg.mid)
         try:
-            self.q.put_nowait((time.perf_counter(), msg.topic, msg.payload, msg.qos, msg.retain,
-                               getattr(msg, "properties", None)))
+            self.q.put_nowait(item)
         except queue.Full:
             self.stats.overflow += 1
+            if msg.qos:
+                client.ack(msg.mid, msg.qos)  # dropped: acknowledge so the broker does not stall
 
     # ---- worker -------------------------------------------------------------------------
     def _client_id(self, props):
@@ -180,7 +184,7 @@ class Sidecar:
                     return v
         return None
 
-    def handle(self, received, topic, payload, qos, retain, props):
+    def handle(self, received, topic, payload, qos, retain, props, mid=None):
         st = self.stats
         st.messages += 1
         env = Envelope(payload, "mqtt", topic, self._client_id(props), {"qos": qos, "retain": retain})
@@ -189,30 +193,63 @@ class Sidecar:
         if verdict.action == "block":
             st.blocked += 1
             if self.quarantine:
-                self.client.publish(self.quarantine + "/" + topic, payload, qos=qos, retain=False, properties=out_props)
+                self._publish(self.quarantine + "/" + topic, payload, qos, False, out_props)
                 st.quarantined += 1
         else:
             if verdict.action == "alert":
                 st.alerts += 1
             st.allowed += 1
-            self.client.publish(self.output_prefix + "/" + topic, payload, qos=qos, retain=retain,
-                                properties=out_props)
+            self._publish(self.output_prefix + "/" + topic, payload, qos, retain, out_props)
+        if qos and mid is not None:
+            # QoS 1/2 are acknowledged to the broker only once handled: the broker's in-flight window
+            # then holds back the rest, so a flood at QoS 1 slows down instead of overflowing the queue
+            self.client.ack(mid, qos)
         st.latency(time.perf_counter() - received)
 
+    def _publish(self, topic, payload, qos, retain, props):
+        """Publish, waiting while paho's outgoing queue is full (backpressure, not loss)."""
+        for _ in range(5000):
+            info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=props)
+            if info.rc != self.mqtt.MQTT_ERR_QUEUE_SIZE:
+                if info.rc not in (self.mqtt.MQTT_ERR_SUCCESS, self.mqtt.MQTT_ERR_NO_CONN):
+                    self.stats.errors += 1
+                return
+            if self.stop_event.wait(0.001):
+                break
+        self.stats.errors += 1
+
     def _work(self):
-        while not self.stop_event.is_set() or not self.q.empty():
+        q = self.q
+        while not self.stop_event.is_set() or not q.empty():
             try:
-                item = self.q.get(timeout=0.1)
+                batch = [q.get(timeout=0.1)]
             except queue.Empty:
                 continue
-            try:
-                self.handle(*item)
-            except Exception as exc:  # one bad message must not stop the sidecar
-                self.stats.errors += 1
-                self.stats_out.write("edge-ssre: message on %r not handled: %s: %s\n" % (item[1], type(exc).__name__, exc))
+            try:  # drain what is already waiting: fewer wake-ups under load
+                while len(batch) < 64:
+                    batch.append(q.get_nowait())
+            except queue.Empty:
+                pass
+            for item in batch:
+                try:
+                    self.handle(*item)
+                except Exception as exc:  # one bad message must not stop the sidecar
+                    self.stats.errors += 1
+                    if item[3]:
+                        self.client.ack(item[6], item[3])
+                    self.stats_out.write("edge-ssre: message on %r not handled: %s: %s\n"
+                                         % (item[1], type(exc).__name__, exc))
 
     def run(self, duration=None):
-        self.client.connect_async(self.host, self.port, keepalive=30)
+        props = None
+        if self.v5:
+            # Receive Maximum: the broker keeps at most this many QoS 1/2 messages unacknowledged with
+            # us, so with acknowledgements after handling the queue cannot overflow at QoS 1
+            from paho.mqtt.packettypes import PacketTypes
+            from paho.mqtt.properties import Properties
+            props = Properties(PacketTypes.CONNECT)
+            props.ReceiveMaximum = max(1, min(65535, self.q.maxsize // 2))
+        self.client.connect_async(self.host, self.port, keepalive=30, properties=props)
         self.client.loop_start()
         worker = threading.Thread(target=self._work, name="edge-ssre-worker", daemon=True)
         worker.start()
@@ -288,7 +325,7 @@ def build(conf, label="<args>"):
     guard = Guard(policy=policy, profile=prof, telemetry=TelemetryGuard(tel) if tel else None, sink=sink)
     sc = Sidecar(guard, host, port, inputs, conf.get("output_prefix", "guarded"), conf.get("quarantine"),
                  client_id=client_id, protocol=protocol, tls=tls, username=username, password=password,
-                 queue_depth=int(conf.get("queue_depth", (prof.runtime.get("queue_depth") if prof else 0) or 4096)),
+                 queue_depth=int(conf.get("queue_depth", (prof.runtime.get("queue_depth") if prof else 0) or 1024)),
                  stats_interval=float(conf.get("stats_interval", 10)))
     return sc, store
 

@@ -439,7 +439,11 @@ def build_default():
     table = compiled()
     try:
         if table.get("format") == 2 and _fresh():
-            return Ruleset(_specs_from_table(table), MATCHERS, table["prepared"])
+            rs = Ruleset(_specs_from_table(table), MATCHERS, table["prepared"])
+            # the ruleset now holds what it needs; keep only the small profiles part in memory
+            table.pop("prepared", None)
+            table.pop("rules", None)
+            return rs
     except (OSError, KeyError, TypeError):
         pass
     return build(None)
