@@ -117,7 +117,18 @@ def _register_learn(sub):
     ln.set_defaults(run=_lazy(".telemetry.learn", "main"))
 
 
-_REGISTRARS = [_register_events, _register_run, _register_learn]
+def _register_rig(sub):
+    rig = sub.add_parser("rig", help="run the Raspberry Pi test rig (gateway + upstream brokers, devices, attacker, outage)")
+    rig.add_argument("--profile", default="raspberry-pi-4")
+    rig.add_argument("--duration", type=float, default=60.0, help="seconds of traffic")
+    rig.add_argument("--devices", type=int, default=8)
+    rig.add_argument("--out", default=None, help="directory for the report (default: a new temporary one)")
+    rig.add_argument("--seed", type=int, default=1)
+    rig.add_argument("--json", action="store_true", help="also print the report as JSON")
+    rig.set_defaults(run=_lazy(".rig.runner", "main"))
+
+
+_REGISTRARS = [_register_events, _register_run, _register_learn, _register_rig]
 
 
 def main(argv=None):

@@ -28,9 +28,10 @@ case "${1:-test}" in
         exec "$VENV/bin/python" -m pytest -q "$@"
         ;;
     demo)
+        need_apt mosquitto mosquitto
         venv mqtt
         shift || true
-        exec "$VENV/bin/edge-ssre" inspect --pretty tests/data/samples/cloudfront-viewer-request-attack.json "$@"
+        exec "$VENV/bin/edge-ssre" rig --profile raspberry-pi-4 --duration 45 --out rig-report "$@"
         ;;
     *)
         echo "usage: bash tools/dev.sh test|demo [args]" >&2

@@ -65,13 +65,16 @@ class JsonLinesSink:
             self.fh.close()
 
 
-def make_sink(spec, device=""):
+def make_sink(spec, device="", profile=None):
     if spec is None or spec == "-":
         return JsonLinesSink("-"), None
     if spec.startswith("store:"):
         from ..store import EventStore
         from ..store.sink import StoreSink
-        store = EventStore(spec[6:], capacity_bytes=8 << 20, device=device)
+        if profile is not None and profile.store.get("capacity_bytes"):
+            store = EventStore.from_profile(profile, path=spec[6:], device=device)
+        else:
+            store = EventStore(spec[6:], capacity_bytes=8 << 20, device=device)
         return StoreSink(store, device=device), store
     return JsonLinesSink(spec), None
 
@@ -240,7 +243,20 @@ class Sidecar:
                     self.stats_out.write("edge-ssre: message on %r not handled: %s: %s\n"
                                          % (item[1], type(exc).__name__, exc))
 
+    uplink = None
+    store = None
+
+    def stats_dict(self):
+        d = self.stats.to_dict(self.q.qsize())
+        if self.store is not None:
+            d["store"] = self.store.stats()
+        if self.uplink is not None:
+            d["uplink"] = self.uplink.metrics()
+        return d
+
     def run(self, duration=None):
+        if self.uplink is not None:
+            self.uplink.start()
         props = None
         if self.v5:
             # Receive Maximum: the broker keeps at most this many QoS 1/2 messages unacknowledged with
@@ -269,7 +285,11 @@ class Sidecar:
             worker.join(timeout=5)
             self.client.disconnect()
             self.client.loop_stop()
+            if self.uplink is not None:
+                self.uplink.drain(timeout=10)  # deliver what is stored before leaving
+                self.uplink.stop()
             self.stats_out.write(self.stats.line(self.q.qsize()) + "\n")
+            self.stats_out.write("edge-ssre final: " + json.dumps(self.stats_dict(), default=str) + "\n")
             self.stats_out.flush()
 
     def stop(self, *_):
@@ -295,7 +315,7 @@ def build(conf, label="<args>"):
     from ..tomlload import Where
     where = Where(conf.get("__text__", ""), label)
     known = ("broker", "inputs", "output_prefix", "quarantine", "profile", "sink", "stats_interval", "queue_depth",
-             "policy", "telemetry", "device", "__text__")
+             "policy", "telemetry", "device", "uplink", "__text__")
     for k in conf:
         if k not in known:
             raise where.fail(k, "unknown key; expected one of %s" % ", ".join(known[:-1]))
@@ -321,12 +341,24 @@ def build(conf, label="<args>"):
     prof = load_profile(conf["profile"]) if conf.get("profile") else None
     policy = Policy.from_dict(conf["policy"], where) if "policy" in conf else None
     tel = TelemetryPolicy.from_dict(conf["telemetry"], where, prof) if "telemetry" in conf else None
-    sink, store = make_sink(conf.get("sink"), conf.get("device", ""))
+    sink, store = make_sink(conf.get("sink"), conf.get("device", ""), prof)
+    uplink = None
+    if "uplink" in conf:
+        up = conf["uplink"]
+        if store is None or not isinstance(up, dict):
+            raise where.fail("uplink", "needs sink = \"store:PATH\" and a table { host, port, topic, ... }")
+        from ..uplink.mqtt_uplink import MqttUplink
+        uplink = MqttUplink(store, up.get("host", "127.0.0.1"), int(up.get("port", 8883)),
+                            topic=up.get("topic", "edge-ssre/events"), client_id=up.get("client_id"),
+                            ca=up.get("ca"), cert=up.get("cert"), key=up.get("key"),
+                            rate_limit=float(up.get("rate_limit", 100)))
     guard = Guard(policy=policy, profile=prof, telemetry=TelemetryGuard(tel) if tel else None, sink=sink)
     sc = Sidecar(guard, host, port, inputs, conf.get("output_prefix", "guarded"), conf.get("quarantine"),
                  client_id=client_id, protocol=protocol, tls=tls, username=username, password=password,
                  queue_depth=int(conf.get("queue_depth", (prof.runtime.get("queue_depth") if prof else 0) or 1024)),
                  stats_interval=float(conf.get("stats_interval", 10)))
+    sc.uplink = uplink
+    sc.store = store
     return sc, store
 
 
