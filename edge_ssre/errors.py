@@ -40,3 +40,8 @@ class UplinkError(SsreError, ConnectionError):
 
 class BehaviorViolation(SsreError, PermissionError):
     """A monitored operation was blocked by the behaviour policy."""
+
+
+class EventBlocked(SsreError):
+    """The guard blocked an event whose trigger has no way to answer "forbidden" (SNS, S3, EventBridge,
+    IoT rules): the invocation fails, so the event goes to the function's retry/DLQ path."""

@@ -164,11 +164,16 @@ def _http(w, ev, path_key, query_key, b64_key="isBase64Encoded", mq_key="multiVa
     if query_key == "rawQueryString":
         _query(w, ev.get("rawQueryString"), "query")
     else:
-        q = ev.get(mq_key) if isinstance(ev.get(mq_key), dict) else ev.get(query_key)
-        _params(w, q, query_key, decode_params)
+        # API Gateway and ALB fill both forms; a caller (or an attacker-built test event) may not
+        # keep them in step, so both are inspected (repeated values cost one memo lookup)
+        _params(w, ev.get(query_key), query_key, decode_params)
+        if isinstance(ev.get(mq_key), dict) and ev.get(mq_key) != ev.get(query_key):
+            _params(w, ev.get(mq_key), mq_key, decode_params)
     _params(w, ev.get("pathParameters"), "pathParameters")
-    _headers(w, ev.get("multiValueHeaders") if isinstance(ev.get("multiValueHeaders"), dict) else headers,
-             "headers")
+    _headers(w, headers, "headers")
+    mvh = ev.get("multiValueHeaders")
+    if isinstance(mvh, dict) and mvh != headers:
+        _headers(w, mvh, "multiValueHeaders")
     cookies = ev.get("cookies")
     if isinstance(cookies, list):
         for c in cookies:
