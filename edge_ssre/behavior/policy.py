@@ -1,0 +1,143 @@
+"""Behaviour policy: what a protected function may do. TOML file or dict; errors name file, line, key.
+
+    outbound_connectivity = "block"   # block | alert | allow: network connections not allowed below
+    read_write_tmp = "alert"          # writes under /tmp (and the OS temp directory)
+    create_child_process = "block"    # subprocess, os.system, exec*, posix_spawn, fork
+    read_handler = "block"            # reads of the handler's own source files
+    dynamic_code = "alert"            # exec/eval/compile of strings, ctypes loading
+    file_access = "alert"             # other file writes (and reads) outside the allowlist/baseline
+    new_imports = "alert"             # modules imported after warm-up that the baseline does not know
+    [allow]
+    hosts = ["api.example.com:443", "10.0.0.0/8", "127.0.0.1"]   # host[:port], IPs and CIDRs
+    paths = [{ glob = "/var/task/**", mode = "r" }, { glob = "/tmp/cache/*", mode = "rw" }]
+    executables = ["/usr/bin/convert"]
+    imports = ["json", "urllib.*"]
+"""
+
+import fnmatch
+import ipaddress
+
+from ..errors import PolicyError
+
+KNOBS = ("outbound_connectivity", "read_write_tmp", "create_child_process", "read_handler", "dynamic_code",
+         "file_access", "new_imports")
+ACTIONS = ("block", "alert", "allow")
+DEFAULTS = {"outbound_connectivity": "alert", "read_write_tmp": "alert", "create_child_process": "alert",
+            "read_handler": "alert", "dynamic_code": "alert", "file_access": "allow", "new_imports": "allow"}
+
+
+class HostRule:
+    __slots__ = ("net", "name", "port")
+
+    def __init__(self, text):
+        host, port = text, None
+        if text.count(":") == 1:
+            host, p = text.rsplit(":", 1)
+            port = int(p)
+        self.port = port
+        self.net = None
+        self.name = None
+        try:
+            self.net = ipaddress.ip_network(host, strict=False)
+        except ValueError:
+            self.name = host.lower()
+
+    def covers(self, host, port):
+        if self.port is not None and port is not None and port != self.port:
+            return False
+        if self.net is not None:
+            try:
+                return ipaddress.ip_address(host) in self.net
+            except ValueError:
+                return False
+        return fnmatch.fnmatch(str(host).lower(), self.name)
+
+
+class BehaviorPolicy:
+    """Frozen once built."""
+
+    __slots__ = ("knobs", "hosts", "paths", "executables", "imports", "origin", "_frozen")
+
+    def __init__(self, knobs=None, hosts=(), paths=(), executables=(), imports=(), origin="<default>"):
+        k = dict(DEFAULTS)
+        k.update(knobs or {})
+        object.__setattr__(self, "knobs", k)
+        object.__setattr__(self, "hosts", tuple(HostRule(h) for h in hosts))
+        object.__setattr__(self, "paths", tuple(paths))
+        object.__setattr__(self, "executables", tuple(executables))
+        object.__setattr__(self, "imports", tuple(imports))
+        object.__setattr__(self, "origin", origin)
+        object.__setattr__(self, "_frozen", True)
+
+    def __setattr__(self, name, value):
+        from ..errors import BehaviorViolation
+        raise BehaviorViolation("the behaviour policy is locked: %s cannot be changed at run time" % name)
+
+    def host_allowed(self, host, port):
+        return any(r.covers(host, port) for r in self.hosts)
+
+    def path_allowed(self, path, mode):
+        for glob, m in self.paths:
+            if fnmatch.fnmatch(path, glob) and all(c in m for c in mode):
+                return True
+        return False
+
+    def exe_allowed(self, exe):
+        return any(fnmatch.fnmatch(exe, g) for g in self.executables)
+
+    def import_allowed(self, name):
+        return any(fnmatch.fnmatch(name, g) for g in self.imports)
+
+    @classmethod
+    def from_dict(cls, data, where=None):
+        from ..tomlload import Where
+        where = where or Where("", "<dict>")
+        if not isinstance(data, dict):
+            raise where.fail("behavior", "a behaviour policy is a table")
+        for key in data:
+            if key not in KNOBS + ("allow", "baseline"):
+                raise where.fail(key, "unknown key; expected one of %s, allow" % ", ".join(KNOBS))
+        knobs = {}
+        for k in KNOBS:
+            if k in data:
+                if data[k] not in ACTIONS:
+                    raise where.fail(k, "must be block, alert or allow, got %r" % (data[k],))
+                knobs[k] = data[k]
+        allow = data.get("allow", {})
+        base = data.get("baseline", {})
+        if not isinstance(allow, dict) or not isinstance(base, dict):
+            raise where.fail("allow", "must be a table")
+        hosts = list(allow.get("hosts", [])) + list(base.get("hosts", []))
+        for h in hosts:
+            try:
+                HostRule(h)
+            except (ValueError, TypeError):
+                raise where.fail("hosts", "not a host[:port], IP or CIDR: %r" % (h,)) from None
+        paths = []
+        for p in list(allow.get("paths", [])) + list(base.get("paths", [])):
+            if not isinstance(p, dict) or "glob" not in p or not set(p.get("mode", "r")) <= set("rw"):
+                raise where.fail("paths", "each entry is { glob = \"...\", mode = \"r\" | \"w\" | \"rw\" }")
+            paths.append((p["glob"], p.get("mode", "r")))
+        exes = list(allow.get("executables", [])) + list(base.get("executables", []))
+        imports = list(allow.get("imports", [])) + list(base.get("imports", []))
+        return cls(knobs, hosts, paths, exes, imports, where.label)
+
+    @classmethod
+    def load(cls, path=None, text=None):
+        from ..tomlload import Where, load_toml
+        data, text, label = load_toml(path, text)
+        if "behavior" in data and isinstance(data["behavior"], dict):
+            data = data["behavior"]
+        return cls.from_dict(data, Where(text, label))
+
+    @classmethod
+    def coerce(cls, value):
+        if value is None:
+            return cls()
+        if isinstance(value, BehaviorPolicy):
+            return value
+        if isinstance(value, dict):
+            return cls.from_dict(value)
+        if isinstance(value, str):
+            return cls.load(value)
+        raise PolicyError("behavior_policy must be a TOML path, a dict or a BehaviorPolicy")

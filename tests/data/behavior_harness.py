@@ -1,0 +1,165 @@
+"""Scenarios for tests/test_behavior.py, run in a fresh interpreter each (audit hooks are permanent).
+
+    python behavior_harness.py SCENARIO TMPDIR   -> prints one JSON object
+"""
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+
+from edge_ssre import EventStore, protect
+from edge_ssre.behavior import BehaviorPolicy, Monitor, current_request_id
+from edge_ssre.errors import BehaviorViolation
+from edge_ssre.store.sink import StoreSink
+
+TMP = sys.argv[2]
+found = []
+
+
+def sink(verdict, env):
+    for f in verdict.findings:
+        found.append({"rule": f.rule_id, "action": f.action, "target": f.excerpt, "rid": (env.meta or {}).get("request_id")})
+
+
+def listener():
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    threading.Thread(target=lambda: [srv.accept() for _ in range(100)], daemon=True).start()
+    return srv.getsockname()[1]
+
+
+def normal_work(port):
+    with open(os.path.join(TMP, "config.json"), "w") as fh:
+        fh.write("{}")
+    with open(os.path.join(TMP, "config.json")) as fh:
+        fh.read()
+    s = socket.create_connection(("127.0.0.1", port), timeout=2)
+    s.close()
+
+
+def attempt(fn):
+    try:
+        fn()
+        return "ran"
+    except BehaviorViolation:
+        return "blocked"
+    except OSError as exc:
+        return "oserror:%s" % exc.errno
+
+
+def scenario_learn_replay():
+    port = listener()
+    learn = Monitor("learn", None)
+    for _ in range(3):
+        with learn.invocation(request_id="learn"):
+            normal_work(port)
+    policy = BehaviorPolicy.load(text=learn.baseline_toml())
+    enforce = Monitor("block", policy, sink=sink)
+    results = []
+    for i in range(5):
+        with enforce.invocation(request_id="replay-%d" % i):
+            results.append(attempt(lambda: normal_work(port)))
+    return {"results": results, "findings": found, "baseline": learn.baseline_toml()}
+
+
+def scenario_functionshield(mode):
+    port = listener()
+    pol = {"outbound_connectivity": "block", "read_write_tmp": "block", "create_child_process": "block",
+           "read_handler": "block", "allow": {"hosts": ["127.0.0.1:%d" % port]}}
+    m = Monitor(mode, pol, sink=sink, handler_files=[__file__])
+    curl = "curl example.com" if mode == "block" else "curl -s -m 1 http://127.0.0.1:9/ >/dev/null 2>&1"
+    cases = {
+        "write_tmp": lambda: open("/tmp/edge-ssre-fs-%d.txt" % os.getpid(), "w").close(),
+        "read_handler": lambda: open(__file__).read(),
+        "popen_shell": lambda: subprocess.Popen("touch %s" % os.path.join(TMP, "touched-" + mode), shell=True).wait(),
+        "os_system_curl": lambda: os.system(curl),
+        "connect_other": lambda: socket.create_connection(("127.0.0.1", 9), timeout=0.2),
+        "connect_allowed": lambda: socket.create_connection(("127.0.0.1", port), timeout=2).close(),
+    }
+    out = {}
+    for name, fn in cases.items():
+        with m.invocation(request_id=name):
+            out[name] = attempt(fn)
+    return {"results": out, "findings": found}
+
+
+def scenario_internal_io():
+    """The guard's own I/O (the event store under /tmp) is never blocked, even with /tmp writes blocked."""
+    store = EventStore(os.path.join(TMP, "events.ring"), capacity_bytes=1 << 16, durability="always")
+    m = Monitor("block", {"read_write_tmp": "block", "file_access": "block"}, sink=StoreSink(store))
+    with m.invocation(request_id="x"):
+        r = attempt(lambda: open(os.path.join(TMP, "evil.txt"), "w").close())
+    stored = store.stats()["records"]
+    store.close()
+    return {"result": r, "stored": stored}
+
+
+def scenario_request_ids():
+    m = Monitor("alert", {"create_child_process": "alert"}, sink=sink)
+    seen = {}
+
+    def work(rid):
+        with m.invocation(request_id=rid):
+            seen[rid] = current_request_id()
+            os.system("true")
+
+    threads = [threading.Thread(target=work, args=("thread-%d" % i,)) for i in range(4)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+
+    async def task(rid):
+        with m.invocation(request_id=rid):
+            await asyncio.sleep(0.01)
+            seen[rid] = current_request_id()
+            os.system("true")
+
+    async def main():
+        await asyncio.gather(*(task("task-%d" % i) for i in range(4)))
+    asyncio.run(main())
+    outside = current_request_id()
+    os.system("true")  # outside any invocation: not monitored
+    return {"seen": seen, "findings": found, "outside": outside}
+
+
+def scenario_tamper():
+    m = Monitor("block", {"create_child_process": "block"}, sink=sink)
+    out = {}
+    for name, fn in {"disable": m.disable, "set_mode": lambda: setattr(m, "_mode", "learn"),
+                     "set_policy": lambda: setattr(m._policy, "knobs", {})}.items():
+        try:
+            fn()
+            out[name] = "changed"
+        except BehaviorViolation:
+            out[name] = "refused"
+    with m.invocation(request_id="after"):
+        out["still_enforced"] = attempt(lambda: os.system("true"))
+    return {"results": out, "tamper_attempts": m.tamper_attempts, "findings": found}
+
+
+def scenario_protect():
+    @protect(behavior="block", behavior_policy={"create_child_process": "block"}, sink=sink)
+    def handler(event, context):
+        os.system("id")
+        return "done"
+
+    class Ctx:
+        aws_request_id = "req-42"
+    try:
+        handler({"note": "hello"}, Ctx())
+        r = "ran"
+    except PermissionError as exc:
+        r = "PermissionError: %s" % exc
+    return {"result": r, "findings": found}
+
+
+if __name__ == "__main__":
+    name = sys.argv[1]
+    fn = {"learn_replay": scenario_learn_replay, "fs_block": lambda: scenario_functionshield("block"),
+          "fs_alert": lambda: scenario_functionshield("alert"), "internal_io": scenario_internal_io,
+          "request_ids": scenario_request_ids, "tamper": scenario_tamper, "protect": scenario_protect}[name]
+    print(json.dumps(fn()))

@@ -1,0 +1,74 @@
+"""Behavioural protection with real sockets on loopback, real subprocesses and real files. Each
+scenario runs in its own interpreter (audit hooks cannot be removed from a process)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HARNESS = os.path.join(os.path.dirname(__file__), "data", "behavior_harness.py")
+
+
+def run(name, tmp_path):
+    res = subprocess.run([sys.executable, HARNESS, name, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def test_learned_profile_allows_the_normal_run(tmp_path):
+    out = run("learn_replay", tmp_path)
+    assert out["results"] == ["ran"] * 5
+    assert out["findings"] == []  # zero false blocks when replaying the learned run
+    assert "127.0.0.1" in out["baseline"] and "config.json" in out["baseline"]
+
+
+def test_functionshield_examples_are_blocked(tmp_path):
+    out = run("fs_block", tmp_path)["results"]
+    assert out["write_tmp"] == "blocked" and out["read_handler"] == "blocked"
+    assert out["popen_shell"] == "blocked" and out["os_system_curl"] == "blocked"
+    assert out["connect_other"] == "blocked" and out["connect_allowed"] == "ran"
+    assert not (tmp_path / "touched-block").exists()  # blocked before the shell ran
+
+
+def test_functionshield_examples_alert_and_run(tmp_path):
+    out = run("fs_alert", tmp_path)
+    assert (tmp_path / "touched-alert").exists()  # alert mode lets the child process run
+    assert all(v != "blocked" for v in out["results"].values())
+    rules = {(f["rule"], f["rid"]) for f in out["findings"]}
+    for rule, rid in (("behavior.read_write_tmp", "write_tmp"), ("behavior.read_handler", "read_handler"),
+                      ("behavior.create_child_process", "popen_shell"),
+                      ("behavior.create_child_process", "os_system_curl"),
+                      ("behavior.outbound_connectivity", "connect_other")):
+        assert (rule, rid) in rules
+    assert all(f["action"] == "alert" for f in out["findings"])
+    assert not any(f["rid"] == "connect_allowed" and f["rule"] == "behavior.outbound_connectivity"
+                   for f in out["findings"])
+
+
+def test_the_guards_own_io_is_never_blocked(tmp_path):
+    out = run("internal_io", tmp_path)
+    assert out["result"] == "blocked" and out["stored"] >= 1
+
+
+def test_request_ids_follow_threads_and_tasks(tmp_path):
+    out = run("request_ids", tmp_path)
+    assert out["seen"] == {k: k for k in out["seen"]} and len(out["seen"]) == 8
+    rids = sorted(f["rid"] for f in out["findings"] if f["rule"] == "behavior.create_child_process")
+    assert rids == sorted(["thread-%d" % i for i in range(4)] + ["task-%d" % i for i in range(4)])
+    assert out["outside"] is None
+
+
+def test_enforcement_cannot_be_switched_off(tmp_path):
+    out = run("tamper", tmp_path)
+    assert out["results"] == {"disable": "refused", "set_mode": "refused", "set_policy": "refused",
+                              "still_enforced": "blocked"}
+    assert out["tamper_attempts"] == 2
+    assert sum(1 for f in out["findings"] if f["rule"] == "behavior.tamper") == 2
+
+
+def test_protect_blocks_inside_the_handler(tmp_path):
+    out = run("protect", tmp_path)
+    assert out["result"].startswith("PermissionError") and "create_child_process" in out["result"]
+    assert out["findings"] and out["findings"][0]["rid"] == "req-42"
