@@ -164,7 +164,8 @@ def test_bench_quick_json_is_complete(tmp_path):
         assert isinstance(r["value"], (int, float)) and r["value"] >= 0, r
         if r["ratio"] is not None:
             assert r["ratio"] > 0 and r["baseline_value"] > 0
-        if r["target"]:
+        peer_missing = r.get("baseline") == "libddwaf" and r.get("baseline_value") is None
+        if r["target"] and not peer_missing:  # without ddtrace the libddwaf comparison cannot be judged
             assert r["pass"] is not None, r
     cold = [r for r in doc["results"] if r["name"].startswith("cold import")]
     assert cold and (cold[0].get("skipped") or cold[0]["in_process_ms"] > 0)
