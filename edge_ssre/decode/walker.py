@@ -67,17 +67,23 @@ class Walker:
             return
         out.append((path, text, kind))
 
+    def _enter(self, path, depth):
+        """Whether a container at ``depth`` may be walked (depth budget, deadline)."""
+        if depth >= self.limits.max_depth:
+            self.budget.exceed(_b.DEPTH, path, "nesting deeper than %d" % self.limits.max_depth)
+            return False
+        if not self.budget.tick():
+            self.stopped = True
+            return False
+        return True
+
     def walk(self, obj, path="", depth=0, layers=0, kind=VALUE):
         if self.stopped:
             return
         if isinstance(obj, str):
             self.string(obj, path, depth, layers, kind)
         elif isinstance(obj, dict):
-            if depth >= self.limits.max_depth:
-                self.budget.exceed(_b.DEPTH, path, "nesting deeper than %d" % self.limits.max_depth)
-                return
-            if not self.budget.tick():
-                self.stopped = True
+            if not self._enter(path, depth):
                 return
             out = self.out
             room = self.limits.max_leaves - len(out)
@@ -114,11 +120,7 @@ class Walker:
                 if self.stopped:
                     return
         elif isinstance(obj, (list, tuple)):
-            if depth >= self.limits.max_depth:
-                self.budget.exceed(_b.DEPTH, path, "nesting deeper than %d" % self.limits.max_depth)
-                return
-            if not self.budget.tick():
-                self.stopped = True
+            if not self._enter(path, depth):
                 return
             for i, value in enumerate(obj):
                 t = type(value)

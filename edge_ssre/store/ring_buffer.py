@@ -116,26 +116,13 @@ class Ring:
             raise RingError("event store capacity is %d bytes, not %d" % (capacity, self.capacity))
         self.generation, self.committed, self.dropped = gen, committed, dropped
         self.tail_off, self.tail_seq = tail_off, tail_seq
-        off, seq, records, used = tail_off, tail_seq, 0, 0
-        while used < self.capacity:
-            if self.capacity - off < REC_HEAD:  # too little room for a wrap marker: implicit wrap
-                used += self.capacity - off
-                off = 0
-                continue
-            rec = self._read_at(off)
-            if rec is None:
-                break
-            rtype, rseq, payload, size = rec
-            if rtype == T_WRAP:
-                used += self.capacity - off
-                off = 0
-                continue
-            if rseq != seq:
-                break
+        records, used, off, seq = 0, 0, tail_off, tail_seq
+        for rseq, rtype, payload, roff, size, skipped in self._chain(tail_off, tail_seq, self.capacity):
             records += 1
-            used += size
-            seq += 1
-            off = (off + size) % self.capacity if off + size < self.capacity else 0
+            used += skipped + size
+            seq = rseq + 1
+            off = roff + size if roff + size < self.capacity else 0
+        # bytes skipped at the end of the region by a wrap right before the head count as used
         self.head_off, self.next_seq, self.records, self.used = off, seq, records, used
         self._hint = None
         if self.committed >= self.next_seq:
@@ -235,6 +222,37 @@ class Ring:
         self.used += self.capacity - self.head_off
         self.head_off = 0
 
+    def _chain(self, off, seq, max_bytes=None, max_records=None):
+        """Walk the valid records from ``off`` whose sequence numbers follow ``seq``: yields
+        (seq, type, payload, offset, frame size, bytes skipped by a wrap before it). Stops at the
+        first torn, corrupt or stale record, after ``max_records``, or past ``max_bytes``."""
+        walked = 0
+        skipped = 0
+        n = 0
+        while (max_records is None or n < max_records) and (max_bytes is None or walked < max_bytes):
+            if self.capacity - off < REC_HEAD:  # too little room for a wrap marker: implicit wrap
+                skipped += self.capacity - off
+                walked += self.capacity - off
+                off = 0
+                continue
+            rec = self._read_at(off)
+            if rec is None:
+                return
+            rtype, rseq, payload, size = rec
+            if rtype == T_WRAP:
+                skipped += self.capacity - off
+                walked += self.capacity - off
+                off = 0
+                continue
+            if rseq != seq:
+                return
+            yield rseq, rtype, payload, off, size, skipped
+            skipped = 0
+            walked += size
+            n += 1
+            seq += 1
+            off = off + size if off + size < self.capacity else 0
+
     def iter_from(self, seq):
         """(seq, type, payload) of the records with seq >= ``seq``, oldest first.
 
@@ -245,25 +263,10 @@ class Ring:
         if hint is not None and self.tail_seq <= hint[0] <= seq and hint[0] < self.next_seq:
             off, cur = hint[1], hint[0]
             n = self.next_seq - cur
-        while n > 0:
-            if self.capacity - off < REC_HEAD:
-                off = 0
-                continue
-            rec = self._read_at(off)
-            if rec is None:
-                return
-            rtype, rseq, payload, size = rec
-            if rtype == T_WRAP:
-                off = 0
-                continue
-            if rseq != cur:
-                return
+        for rseq, rtype, payload, roff, size, _ in self._chain(off, cur, None, n):
             if rseq >= seq:
-                self._hint = (rseq, off)
+                self._hint = (rseq, roff)
                 yield rseq, rtype, payload
-            n -= 1
-            cur += 1
-            off = off + size if off + size < self.capacity else 0
 
     def commit(self, seq):
         if seq > self.committed:
