@@ -128,7 +128,18 @@ def _register_rig(sub):
     rig.set_defaults(run=_lazy(".rig.runner", "main"))
 
 
-_REGISTRARS = [_register_events, _register_run, _register_learn, _register_rig]
+def _register_greengrass(sub):
+    gg = sub.add_parser("greengrass", help="build or run the AWS IoT Greengrass v2 component")
+    gg.add_argument("action", choices=("build", "run"))
+    gg.add_argument("--out", default="greengrass-build")
+    gg.add_argument("--version", default=None)
+    gg.add_argument("--bucket", default="BUCKET_NAME")
+    gg.add_argument("--config", default=None, help="run: component configuration JSON file")
+    gg.add_argument("--config-json", default=None, help="run: component configuration as JSON text")
+    gg.set_defaults(run=_lazy(".adapters.greengrass", "main"))
+
+
+_REGISTRARS = [_register_events, _register_run, _register_learn, _register_rig, _register_greengrass]
 
 
 def main(argv=None):
