@@ -107,8 +107,10 @@ def build(out="greengrass-build", version=None, bucket="BUCKET_NAME", root=None)
     path = os.path.join(rec_dir, "%s-%s.json" % (COMPONENT, version))
     with open(path, "w") as fh:
         json.dump(recipe(version, sorted(wheels)[-1], bucket), fh, indent=2)
-    with open(os.path.join(root, "gdk-config.json"), "w") as fh:
-        json.dump(gdk_config(bucket), fh, indent=2)
+    gdk = os.path.join(root, "gdk-config.json")
+    if not os.path.exists(gdk):  # the project's own file wins; this only bootstraps a missing one
+        with open(gdk, "w") as fh:
+            json.dump(gdk_config(bucket), fh, indent=2)
     return path
 
 
