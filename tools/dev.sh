@@ -23,6 +23,9 @@ venv() {  # venv EXTRAS: create the virtualenv and install the project with thos
 case "${1:-test}" in
     test)
         need_apt mosquitto mosquitto
+        if command -v npm >/dev/null 2>&1; then  # the real MicroPython runtime (WebAssembly port) for the core's tests
+            npm install --prefix tests/micropython --no-package-lock --no-audit --no-fund --silent >/dev/null
+        fi
         venv dev
         shift || true
         exec "$VENV/bin/python" -m pytest -q "$@"
