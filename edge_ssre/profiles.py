@@ -9,6 +9,8 @@ Sections (all optional except ``name``)::
     [telemetry]   # fixed table sizes: client_slots, topic_slots
     [runtime]     # memory_mb, cpus (pinning), threads
     [policy]      # an inline inspection policy (same keys as a policy file)
+    [micro]       # the MicroPython core's table (tools/build_micro.py): regex_cache slots,
+                  # max_scan bytes per leaf, table_bytes budget, families to include
 
 Each section's owner validates its keys; errors name the file, line and key.
 """
@@ -22,18 +24,19 @@ PROFILE_DIRS = (
     os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "device_profiles"),
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "device_profiles"),
 )
-SECTIONS = ("name", "description", "limits", "store", "telemetry", "runtime", "policy", "behavior", "uplink")
+SECTIONS = ("name", "description", "limits", "store", "telemetry", "runtime", "policy", "behavior", "uplink", "micro")
 
 _STORE_KEYS = {"capacity_bytes": int, "durability": str, "group_commit_ms": int, "when_full": str, "path": str}
 _TELEMETRY_KEYS = {"client_slots": int, "topic_slots": int, "max_topic_length": int, "max_topic_levels": int}
 _RUNTIME_KEYS = {"memory_mb": int, "cpus": list, "threads": int, "queue_depth": int}
+_MICRO_KEYS = {"regex_cache": int, "max_scan": int, "table_bytes": int, "families": list}
 
 
 class Profile:
     __slots__ = ("name", "description", "path", "limits", "store", "telemetry", "runtime",
-                 "policy", "raw")
+                 "policy", "micro", "raw")
 
-    def __init__(self, name, description, path, limits, store, telemetry, runtime, policy, raw):
+    def __init__(self, name, description, path, limits, store, telemetry, runtime, policy, raw, micro=None):
         self.name = name
         self.description = description
         self.path = path
@@ -42,6 +45,7 @@ class Profile:
         self.telemetry = telemetry
         self.runtime = runtime
         self.policy = policy
+        self.micro = micro or {}
         self.raw = raw
 
     def __repr__(self):
@@ -124,6 +128,11 @@ def _build(data, text, label, path):
     store = _typed(data.get("store", {}), _STORE_KEYS, "store", where)
     telemetry = _typed(data.get("telemetry", {}), _TELEMETRY_KEYS, "telemetry", where)
     runtime = _typed(data.get("runtime", {}), _RUNTIME_KEYS, "runtime", where)
+    micro = _typed(data.get("micro", {}), _MICRO_KEYS, "micro", where)
+    from .rules.families import FAMILIES
+    for fam in micro.get("families", ()):
+        if fam not in FAMILIES:
+            raise where.fail("families", "unknown family %r; known: %s" % (fam, ", ".join(FAMILIES)))
     if "durability" in store and store["durability"] not in ("always", "group", "none"):
         raise where.fail("durability", "must be always, group or none")
     if "when_full" in store and store["when_full"] not in ("overwrite", "reject"):
@@ -135,7 +144,7 @@ def _build(data, text, label, path):
             policy = Policy.from_dict(data["policy"], Where(text, label))
         except PolicyError as exc:
             raise ProfileError(str(exc)) from None
-    return Profile(name, data.get("description", ""), path, limits, store, telemetry, runtime, policy, data)
+    return Profile(name, data.get("description", ""), path, limits, store, telemetry, runtime, policy, data, micro)
 
 
 def _typed(table, spec, section, where):

@@ -27,6 +27,9 @@ case "${1:-test}" in
             npm install --prefix tests/micropython --no-package-lock --no-audit --no-fund --silent >/dev/null
         fi
         venv dev
+        # MicroPython's own type stubs for the ESP32 port, kept out of the venv (they shadow the stdlib's)
+        [ -d tests/micropython/typings/stdlib ] || "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
+            --target tests/micropython/typings "micropython-esp32-stubs>=1.22" >/dev/null
         shift || true
         exec "$VENV/bin/python" -m pytest -q "$@"
         ;;

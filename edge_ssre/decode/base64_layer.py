@@ -10,8 +10,8 @@ import re
 from .sniff import BINARY, printable_ratio, sniff
 
 MIN_LEN = 16
-_B64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
-_B64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
+_B64 = re.compile(r"^[A-Za-z0-9+/]+=?=?$")  # written for MicroPython's re too: no {m,n}
+_B64URL = re.compile(r"^[A-Za-z0-9_-]+=?=?$")
 
 
 def decode(s, force=False):
@@ -19,6 +19,8 @@ def decode(s, force=False):
 
     ``force`` skips the "meaningful" test (for fields documented as base64, such as Kinesis data)."""
     n = len(s)
+    if s[-1:] == "\n":  # CPython's $ matches before a final newline, MicroPython's does not
+        return None
     if n < MIN_LEN and not force:
         return None
     if not force and n & 3 and "=" not in s and n % 4 == 1:
@@ -36,7 +38,7 @@ def decode(s, force=False):
         padded = padded.replace("-", "+").replace("_", "/")
     try:
         import binascii
-        raw = binascii.a2b_base64(padded)
+        raw = binascii.a2b_base64(padded.encode())  # bytes: some MicroPython ports take no str
     except (ValueError, TypeError):
         return None
     if force:

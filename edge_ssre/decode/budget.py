@@ -7,12 +7,13 @@ never raises: the decoder/matcher stops at a stage boundary and the guard turns
 """
 
 try:
-    from time import perf_counter_ns as _ns
+    from time import perf_counter_ns as _ns  # type: ignore[attr-defined]  # CPython only
 
     def monotonic_us():
         return _ns() // 1000
 
-except ImportError:  # MicroPython
+except ImportError:  # MicroPython: ticks_us wraps (about 18 min on ESP32); a deadline set just
+    # before the wrap then never fires, so that one inspection is bounded by the other budgets only
     from time import ticks_us as monotonic_us  # type: ignore
 
 

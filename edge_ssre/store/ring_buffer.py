@@ -21,7 +21,7 @@ import struct
 try:
     from binascii import crc32
 except ImportError:  # pragma: no cover
-    from zlib import crc32
+    from zlib import crc32  # type: ignore[no-redef]
 
 MAGIC = b"SSRE"
 VERSION = 1

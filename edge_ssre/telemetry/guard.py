@@ -4,12 +4,24 @@ Plugs into the inspection engine: ``Guard(telemetry=TelemetryGuard(policy))`` ca
 ``check(envelope, decoded, budget)`` for every message with a topic; findings have family
 ``telemetry`` and carry the rule's own action (the inspection policy may still override per
 rule id or family, and alert-only mode applies). Rate tables have a fixed number of slots.
+MicroPython-clean: the micro core's ``MicroGuard`` runs the same checks on a board.
 """
 
 import time
 
-from ..decode import sniff as _sniff
-from ..verdict import Finding
+try:
+    from ..decode import sniff as _sniff
+    from ..verdict import Finding
+except (ImportError, ValueError):  # a board bundle: the core modules side by side in one package
+    from . import sniff as _sniff  # type: ignore[no-redef]
+    from .verdict import Finding  # type: ignore[no-redef]
+
+
+def _monotonic():
+    return time.ticks_ms() / 1000.0  # type: ignore[attr-defined]  # MicroPython
+
+
+_CLOCK = getattr(time, "monotonic", None) or _monotonic
 
 _FMT = {"json": (_sniff.JSON,), "cbor": (_sniff.CBOR,), "raw": (_sniff.TEXT, _sniff.BINARY)}
 
@@ -17,7 +29,7 @@ _FMT = {"json": (_sniff.JSON,), "cbor": (_sniff.CBOR,), "raw": (_sniff.TEXT, _sn
 class TelemetryGuard:
     def __init__(self, policy, clock=None):
         self.policy = policy
-        self.clock = clock or time.monotonic
+        self.clock = clock or _CLOCK
         self.clients, self.topics = policy.rate_tables()
 
     def client_of(self, envelope, levels):

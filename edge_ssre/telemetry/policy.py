@@ -30,60 +30,23 @@ Errors name the file, line and key.
 import re
 
 from ..errors import PolicyError
-from .rate_table import RateTable
 from .schema import TYPES, Schema
-from .topic_filter import FilterTable, compile_filter
+from .tables import DEFAULT_DENY, TopicRule
+from .tables import TelemetryPolicy as _Tables
+from .topic_filter import compile_filter
 
 FORMATS = ("json", "cbor", "raw", "any")
 ACTIONS = ("block", "alert")
-DEFAULT_DENY = ("$SYS/#", "$aws/#")
 _TOP = ("unknown_topics", "deny", "max_topic_length", "max_topic_levels", "client_rate", "topic_rate",
         "client_slots", "topic_slots", "topic", "client_id_level")
 _RULE = ("filter", "format", "max_bytes", "action", "unknown_fields", "rate", "fields")
 _FIELD = ("type", "min", "max", "enum", "max_length", "pattern", "required")
 
 
-class TopicRule:
-    __slots__ = ("filter", "levels", "format", "max_bytes", "action", "unknown_fields", "rate", "schema")
+class TelemetryPolicy(_Tables):
+    """``[telemetry]`` TOML or a dict -> the compiled tables of ``tables.py``."""
 
-    def __init__(self, filt, fmt, max_bytes, action, unknown_fields, rate, schema):
-        self.filter = filt
-        self.levels = compile_filter(filt)
-        self.format = fmt
-        self.max_bytes = max_bytes
-        self.action = action
-        self.unknown_fields = unknown_fields
-        self.rate = rate
-        self.schema = schema
-
-
-class TelemetryPolicy:
-    """Compiled telemetry tables (fixed sizes); ``TelemetryGuard`` matches against them."""
-
-    __slots__ = ("rules", "rule_table", "deny", "unknown_topics", "max_topic_length", "max_topic_levels",
-                 "client_rate", "topic_rate", "client_slots", "topic_slots", "client_id_level", "origin")
-
-    def __init__(self, rules=(), deny=DEFAULT_DENY, unknown_topics="allow", max_topic_length=256,
-                 max_topic_levels=16, client_rate=None, topic_rate=None, client_slots=1024, topic_slots=1024,
-                 client_id_level=None, origin="<default>"):
-        self.rules = tuple(rules)
-        self.rule_table = FilterTable([r.filter for r in self.rules])
-        self.deny = FilterTable(deny)
-        self.unknown_topics = unknown_topics
-        self.max_topic_length = max_topic_length
-        self.max_topic_levels = max_topic_levels
-        self.client_rate = client_rate
-        self.topic_rate = topic_rate
-        self.client_slots = client_slots
-        self.topic_slots = topic_slots
-        self.client_id_level = client_id_level
-        self.origin = origin
-
-    def rate_tables(self):
-        """Fresh fixed-size tables for this policy (client, topic)."""
-        c = RateTable(self.client_slots, *(self.client_rate or (1e9, 1e9)))
-        t = RateTable(self.topic_slots, *(self.topic_rate or (1e9, 1e9)))
-        return c, t
+    __slots__ = ()
 
     @classmethod
     def from_dict(cls, data, where=None, profile=None):

@@ -1,9 +1,9 @@
 # Test vectors for the MicroPython-clean core, run unchanged on CPython and MicroPython: every
 # line printed must be identical on both runtimes. The harness puts the core modules in a package
-# named ``core`` (on CPython, tests/test_micropython.py builds the same package from the sources).
+# named ``ssre`` (the bundle tests/test_micropython.py builds; CPython imports the same files).
 import os
 
-from core import ring_buffer, topic_filter, rate_table, schema, verdict, budget
+from ssre import ring_buffer, topic_filter, rate_table, schema, verdict, budget
 
 
 def out(*parts):

@@ -1,31 +1,33 @@
-// Load edge_ssre's MicroPython-clean core modules into the MicroPython WebAssembly port and run a
-// vector script; its stdout is compared with the same script on CPython by tests/test_micropython.py.
-//   node run_core.mjs <repo root> <script.py>
-import { readFileSync } from "node:fs";
+// Run a Python script on the real MicroPython runtime (the WebAssembly port under Node.js) with a
+// bundle of edge_ssre's micro core on its path; stdout is compared with the same script on CPython.
+//   node run_core.mjs <bundle dir> <script.py> [data file ...]
+// Every file of <bundle dir> (a package directory, .py or .mpy) goes to /lib/<package>/, data
+// files to /data/. The script sees RUNTIME = 'micropython' and DATA = '/data'.
+import { readFileSync, readdirSync } from "node:fs";
+import { basename, join } from "node:path";
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
 
-const [root, script] = process.argv.slice(2);
-const CORE = {
-  "ring_buffer.py": "edge_ssre/store/ring_buffer.py",
-  "topic_filter.py": "edge_ssre/telemetry/topic_filter.py",
-  "rate_table.py": "edge_ssre/telemetry/rate_table.py",
-  "schema.py": "edge_ssre/telemetry/schema.py",
-  "budget.py": "edge_ssre/decode/budget.py",
-  "verdict.py": "edge_ssre/verdict.py",
-  "envelope.py": "edge_ssre/envelope.py",
-};
+const [bundle, script, ...data] = process.argv.slice(2);
 const out = [];
-const mp = await loadMicroPython({ stdout: (l) => out.push(l), stderr: (l) => process.stderr.write(l + "\n") });
+const mp = await loadMicroPython({
+  heapsize: 8 * 1024 * 1024,
+  stdout: (l) => out.push(l),
+  stderr: (l) => process.stderr.write(l + "\n"),
+});
+const pkg = basename(bundle);
 mp.FS.mkdir("/lib");
-mp.FS.mkdir("/lib/core");
+mp.FS.mkdir("/lib/" + pkg);
 mp.FS.mkdir("/data");
-mp.FS.writeFile("/lib/core/__init__.py", "");
-for (const [name, path] of Object.entries(CORE)) {
-  mp.FS.writeFile("/lib/core/" + name, readFileSync(root + "/" + path, "utf8"));
+for (const name of readdirSync(bundle)) {
+  mp.FS.writeFile("/lib/" + pkg + "/" + name, readFileSync(join(bundle, name)));
+}
+for (const path of data) {
+  mp.FS.writeFile("/data/" + basename(path), readFileSync(path));
 }
 try {
   mp.runPython("import sys\nsys.path.append('/lib')\nRUNTIME = 'micropython'\nDATA = '/data'\n" + readFileSync(script, "utf8"));
 } catch (e) {
+  process.stdout.write(out.join("\n") + "\n");
   process.stderr.write(String(e) + "\n");
   process.exit(1);
 }

@@ -1,0 +1,341 @@
+"""Signature scan of the micro core: prefilter literals, then patterns MicroPython's ``re`` runs.
+MicroPython-clean: the same file runs on a board and on CPython, with the same verdicts.
+
+The rule rows come from a table the host compiled (``micro/build.py``): the rule data of the
+inspection engine, each pattern translated to what re1.5 can express (``micro/translate.py``).
+The scanner matches lower-cased UTF-8 **bytes** (``re`` on bytes means the same on both runtimes;
+NUL is held as 0x01, which re1.5 can see). Four views, as in the full engine:
+
+* ``raw``: the bytes, lower-cased;
+* ``norm``: ``%xx`` decoded (two passes), ``&#..;``/``&lt;``-style entities decoded, ``\\xNN``
+  escapes decoded, lower-cased;
+* ``compact``: ``norm`` with SQL/HTML comments turned into a space and whitespace runs into one;
+* ``nospace``: ``norm`` without whitespace and control bytes.
+
+Each view is built only when a rule needs it, and is the previous view itself when nothing
+changes (a plain telemetry string costs one ``lower()``). A rule runs when its view holds one of
+its prefilter literals (``needs``; a literal with a space at an end also matches at that end of
+the text), and fires when one of its patterns is found. Compiled patterns sit in a cache of
+``cache_slots`` entries (emptied when full): memory stays fixed whatever the traffic.
+"""
+
+import re
+
+RAW, NORM, COMPACT, NOSPACE = 0, 1, 2, 3
+_ENTITIES = ((b"&lt;", b"<"), (b"&gt;", b">"), (b"&quot;", b'"'), (b"&apos;", b"'"), (b"&amp;", b"&"),
+             (b"&sol;", b"/"), (b"&lpar;", b"("), (b"&rpar;", b")"), (b"&colon;", b":"), (b"&tab;", b"\t"),
+             (b"&newline;", b"\n"))
+_SPACE = b" \t\r\n\x0b\x0c"
+_COMMENT = None  # compiled on first use (re objects are not free on a board)
+_PLAIN = None
+_GAPS = None
+_CTRL = None
+
+
+def _hexval(c):
+    if 48 <= c <= 57:
+        return c - 48
+    c |= 0x20
+    return c - 87 if 97 <= c <= 102 else -1
+
+
+def percent_decode(b):
+    """``%xx`` and ``%uXXXX`` (ASCII range) decoded; other bytes kept."""
+    if b.find(b"%") < 0:
+        return b
+    out = bytearray()
+    i, n = 0, len(b)
+    while i < n:
+        c = b[i]
+        if c == 0x25 and i + 2 < n:
+            hi, lo = _hexval(b[i + 1]), _hexval(b[i + 2])
+            if hi >= 0 and lo >= 0:
+                out.append(hi * 16 + lo)
+                i += 3
+                continue
+            if (b[i + 1] | 0x20) == 0x75 and i + 5 < n:  # %uXXXX
+                d = [_hexval(b[i + k]) for k in (2, 3, 4, 5)]
+                if min(d) >= 0:
+                    v = ((d[0] * 16 + d[1]) * 16 + d[2]) * 16 + d[3]
+                    if v < 0x80:
+                        out.append(v)
+                        i += 6
+                        continue
+        out.append(c)
+        i += 1
+    return bytes(out)
+
+
+def _entities(b):
+    if b.find(b"&") < 0:
+        return b
+    for name, rep in _ENTITIES:
+        if b.find(name) >= 0:
+            b = b.replace(name, rep)
+    if b.find(b"&#") < 0:
+        return b
+    out = bytearray()
+    i, n = 0, len(b)
+    while i < n:
+        if b[i] == 0x26 and i + 2 < n and b[i + 1] == 0x23:  # &#...; / &#x...;
+            j = i + 2
+            base = 10
+            if b[j] | 0x20 == 0x78:
+                base = 16
+                j += 1
+            v, k = 0, j
+            while k < n and k - j < 7:
+                d = _hexval(b[k])
+                if d < 0 or d >= base:
+                    break
+                v = v * base + d
+                k += 1
+            if k > j and v < 0x80:
+                out.append(v)
+                i = k + 1 if k < n and b[k] == 0x3B else k
+                continue
+        out.append(b[i])
+        i += 1
+    return bytes(out)
+
+
+def _escapes(b):
+    """``\\xNN`` and ``\\uNNNN`` (ASCII range) decoded."""
+    if b.find(b"\\") < 0:
+        return b
+    out = bytearray()
+    i, n = 0, len(b)
+    while i < n:
+        c = b[i]
+        if c == 0x5C and i + 3 < n and b[i + 1] | 0x20 == 0x78:
+            hi, lo = _hexval(b[i + 2]), _hexval(b[i + 3])
+            if hi >= 0 and lo >= 0:
+                out.append(hi * 16 + lo)
+                i += 4
+                continue
+        if c == 0x5C and i + 5 < n and b[i + 1] | 0x20 == 0x75 and b[i + 2] == 0x30 and b[i + 3] == 0x30:
+            hi, lo = _hexval(b[i + 4]), _hexval(b[i + 5])
+            if hi >= 0 and lo >= 0 and hi < 8:
+                out.append(hi * 16 + lo)
+                i += 6
+                continue
+        out.append(c)
+        i += 1
+    return bytes(out)
+
+
+def normalize(raw_lower):
+    """The ``norm`` view of an already lower-cased raw view."""
+    b = raw_lower
+    if b.find(b"%") >= 0:
+        b = percent_decode(percent_decode(b))
+    if b.find(b"&") >= 0:
+        b = _entities(b)
+        if b.find(b"%") >= 0:
+            b = percent_decode(b)
+    if b.find(b"\\") >= 0:
+        b = _escapes(b)
+    if b is raw_lower:
+        return b
+    return b.lower().replace(b"\x00", b"\x01")
+
+
+def compact(norm):
+    """Comments to one space, whitespace runs to one space."""
+    global _COMMENT, _GAPS
+    b = norm
+    if b.find(b"/*") >= 0 or b.find(b"<!--") >= 0 or b.find(b"--") >= 0:
+        if _COMMENT is None:
+            _COMMENT = re.compile(b"/\\*!\\d*|/\\*[\x01-\x7f\x80-\xff]*?\\*/|/\\*[\x01-\x7f\x80-\xff]*$|\\*/|<!--|--!?>")
+        b = _COMMENT.sub(b" ", b)
+    if _GAPS is None:
+        _GAPS = re.compile(b"[\t\n\r\x0b\x0c]|  ")
+    if _GAPS.search(b) is None:
+        return b
+    out = bytearray()
+    gap = False
+    for c in b:
+        if c in _SPACE:
+            if not gap:
+                out.append(0x20)
+            gap = True
+        else:
+            out.append(c)
+            gap = False
+    return bytes(out)
+
+
+def nospace(norm):
+    """Without whitespace and control bytes."""
+    global _CTRL
+    if _CTRL is None:
+        _CTRL = re.compile(b"[\x01-\x20\x7f]")
+    if _CTRL.search(norm) is None:
+        return norm
+    out = bytearray()
+    for c in norm:
+        if c >= 0x21 and c != 0x7F:
+            out.append(c)
+    return bytes(out)
+
+
+def is_plain(view):
+    """Only letters, digits, space and ``. , : / @ + - _`` (what a ``plain = false`` rule cannot match)."""
+    global _PLAIN
+    if _PLAIN is None:
+        _PLAIN = re.compile(b"^[a-z0-9 .,:/@+_\\-]*$")
+    return _PLAIN.match(view) is not None
+
+
+def _cpython_source(src):
+    """On CPython ``$`` also matches before a final newline; re1.5's does not. Make CPython's strict."""
+    out = []
+    i, n = 0, len(src)
+    in_class = False
+    while i < n:
+        c = src[i:i + 1]
+        if c == b"\\":
+            out.append(src[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            if c == b"]":
+                in_class = False
+        elif c == b"[":
+            in_class = True
+        elif c == b"$":
+            c = b"(?!\n)$"
+        out.append(c)
+        i += 1
+    return b"".join(out)
+
+
+try:
+    import sys as _sys
+    _CPYTHON = _sys.implementation.name == "cpython"
+except (ImportError, AttributeError):
+    _CPYTHON = False
+
+
+class Scanner:
+    """Matches leaves against the rows of a compiled micro table (``RULES`` of a table module)."""
+
+    __slots__ = ("rules", "by_view", "always", "cache", "cache_slots", "max_scan", "compiles")
+
+    def __init__(self, rules, cache_slots=24, max_scan=1024):
+        self.rules = rules
+        self.cache = {}
+        self.cache_slots = cache_slots
+        self.max_scan = max_scan
+        self.compiles = 0
+        # per view: (first byte, ((needle, rule index), ...)) groups, and the rules with no needles
+        by_view = [{}, {}, {}, {}]
+        always = [[], [], [], []]
+        for idx in range(len(rules)):
+            view, needles = rules[idx][3], rules[idx][6]
+            if not needles:
+                always[view].append(idx)
+            for nd in needles:
+                key = nd[0] if nd[0] != 0x20 or len(nd) == 1 else nd[1]
+                by_view[view].setdefault(key, []).append((nd, idx))
+        # sorted: MicroPython's dict order differs from CPython's, and the work done must not
+        self.by_view = [tuple((bytes((k,)), tuple(d[k])) for k in sorted(d)) for d in by_view]
+        self.always = [tuple(a) for a in always]
+
+    def _regex(self, key, src):
+        rx = self.cache.get(key)
+        if rx is None:
+            if len(self.cache) >= self.cache_slots:
+                self.cache.clear()
+            rx = re.compile(_cpython_source(src) if _CPYTHON else src)
+            self.cache[key] = rx
+            self.compiles += 1
+        return rx
+
+    def _fires(self, idx, text):
+        entries = self.rules[idx][7]
+        for e in range(len(entries)):
+            ent = entries[e]
+            if isinstance(ent, bytes):
+                if self._regex((idx, e, 0), ent).search(text) is not None:
+                    return True
+            else:
+                prefix, suffix, bodies = ent
+                for b in range(len(bodies)):
+                    key = (idx, e, b + 1)
+                    rx = self.cache.get(key)
+                    if rx is None:
+                        rx = self._regex(key, prefix + bodies[b] + suffix)
+                    if rx.search(text) is not None:
+                        return True
+        return False
+
+    def views(self, data):
+        """The four views of ``data`` (bytes or str), lazily: a list the scan fills."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if len(data) > self.max_scan:
+            data = data[:self.max_scan]
+        raw = data.lower()
+        if raw.find(b"\x00") >= 0:
+            raw = raw.replace(b"\x00", b"\x01")
+        return [raw, None, None, None]
+
+    def view(self, views, v):
+        text = views[v]
+        if text is None:
+            if v == NORM:
+                text = normalize(views[RAW])
+            elif v == COMPACT:
+                text = compact(self.view(views, NORM))
+            else:
+                text = nospace(self.view(views, NORM))
+            views[v] = text
+        return text
+
+    def scan(self, data, kind=0, first_only=False):
+        """Indexes of the rules that fire on ``data`` (a leaf of ``kind``: 0 value, 1 key)."""
+        views = self.views(data)
+        bit = 1 << kind
+        rules = self.rules
+        hits = []
+        for v in (RAW, NORM, COMPACT, NOSPACE):
+            groups = self.by_view[v]
+            always = self.always[v]
+            if not groups and not always:
+                continue
+            text = self.view(views, v)
+            cand = None
+            for first, pairs in groups:
+                if text.find(first) < 0:
+                    continue
+                for nd, idx in pairs:
+                    if (cand is not None and idx in cand) or not rules[idx][4] & bit:
+                        continue
+                    if text.find(nd) >= 0 or (nd[0] == 0x20 and text.startswith(nd[1:])) or \
+                            (nd[-1] == 0x20 and text.endswith(nd[:-1])):
+                        if cand is None:
+                            cand = []
+                        cand.append(idx)
+            for idx in always:
+                if rules[idx][4] & bit:
+                    if cand is None:
+                        cand = []
+                    cand.append(idx)
+            if cand is None:
+                continue
+            plain = None
+            for idx in cand:
+                if idx in hits:
+                    continue
+                if not rules[idx][5]:
+                    if plain is None:
+                        plain = is_plain(text)
+                    if plain:
+                        continue
+                if self._fires(idx, text):
+                    hits.append(idx)
+                    if first_only:
+                        return hits
+        hits.sort()
+        return hits
