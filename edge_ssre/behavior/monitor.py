@@ -93,7 +93,34 @@ def _hook(event, args):
         if event in _NAMESPACE_EVENTS:
             _forget_paths()
         return
-    inv.monitor.observe(inv, event, args)
+    # The same operation repeats (a handler opens the same files, calls the same hosts): a
+    # decision that needed no action is remembered under the operation's raw facts, so a repeat
+    # costs one dict lookup. The facts are exact: ``open``'s whole (path, mode, flags), so a read
+    # never answers for a write; (host, port), so one port never answers for another. Only the
+    # caller's own objects (path, host, port) can be of another type; they must be exact builtins
+    # to be looked up (see _plain).
+    monitor = inv.monitor
+    if event == "open":
+        if type(args[0]) is str:
+            if args in monitor._path_decisions:
+                return
+            return monitor.observe(inv, event, args, monitor._path_decisions, args)
+    elif event == "socket.connect":
+        addr = args[1]
+        if type(addr) is tuple and type(addr[0]) is str and type(addr[1]) is int:
+            fact = addr[:2]
+            if fact in monitor._net_decisions:
+                return
+            return monitor.observe(inv, event, args, monitor._net_decisions, fact)
+    elif event == "socket.getaddrinfo":
+        if type(args[0]) is str and type(args[1]) is int:
+            fact = args[:2]
+            if fact in monitor._net_decisions:
+                return
+            return monitor.observe(inv, event, args, monitor._net_decisions, fact)
+    elif event in _NAMESPACE_EVENTS:
+        _forget_paths()
+    monitor.observe(inv, event, args, None, None)
 
 
 def _forget_paths():
@@ -201,30 +228,8 @@ class Monitor:
         return Invocation(self, rid)
 
     # ---- judging ----------------------------------------------------------------------
-    def observe(self, inv, event, args):
-        # the same operation repeats (a handler opens the same files, calls the same hosts): a
-        # decision that needed no action is remembered under the operation's raw facts, so a repeat
-        # costs one dict lookup. The facts are exact: ``open``'s whole (path, mode, flags), so a
-        # read never answers for a write; (host, port), so one port never answers for another.
-        # Only facts of the exact builtin types are looked up (see _plain).
-        table = None
-        if event == "open":
-            if type(args[0]) is str:
-                table, fact = self._path_decisions, args
-        elif event == "socket.connect":
-            addr = args[1]
-            if type(addr) is tuple and type(addr[0]) is str and type(addr[1]) is int:
-                table, fact = self._net_decisions, addr[:2]
-        elif event == "socket.getaddrinfo":
-            if type(args[0]) is str and type(args[1]) is int:
-                table, fact = self._net_decisions, args[:2]
-        elif event in _NAMESPACE_EVENTS:
-            _forget_paths()
-        if table is not None and fact in table:
-            return
-        return self._judge(inv, event, args, table, fact if table is not None else None)
-
-    def _judge(self, inv, event, args, table, fact):
+    def observe(self, inv, event, args, table, fact):
+        """Judge one operation; remember the fact in ``table`` when it needed no action."""
         try:
             kind, target, knob = self._classify(event, args)
         except Exception:
