@@ -100,27 +100,25 @@ def _hook(event, args):
     # caller's own objects (path, host, port) can be of another type; they must be exact builtins
     # to be looked up (see _plain).
     monitor = inv.monitor
-    if event == "open":
-        if type(args[0]) is str:
-            if args in monitor._path_decisions:
-                return
-            return monitor.observe(inv, event, args, monitor._path_decisions, args)
-    elif event == "socket.connect":
-        addr = args[1]
-        if type(addr) is tuple and type(addr[0]) is str and type(addr[1]) is int:
-            fact = addr[:2]
-            if fact in monitor._net_decisions:
-                return
-            return monitor.observe(inv, event, args, monitor._net_decisions, fact)
-    elif event == "socket.getaddrinfo":
-        if type(args[0]) is str and type(args[1]) is int:
-            fact = args[:2]
-            if fact in monitor._net_decisions:
-                return
-            return monitor.observe(inv, event, args, monitor._net_decisions, fact)
-    elif event in _NAMESPACE_EVENTS:
-        _forget_paths()
-    monitor.observe(inv, event, args, None, None)
+    table = fact = None
+    try:  # a hand-raised event (sys.audit) may carry anything
+        if event == "open":
+            if type(args[0]) is str:
+                table, fact = monitor._path_decisions, args
+        elif event == "socket.connect":
+            addr = args[1]
+            if type(addr) is tuple and type(addr[0]) is str and type(addr[1]) is int:
+                table, fact = monitor._net_decisions, addr[:2]
+        elif event == "socket.getaddrinfo":
+            if type(args[0]) is str and type(args[1]) is int:
+                table, fact = monitor._net_decisions, args[:2]
+        elif event in _NAMESPACE_EVENTS:
+            _forget_paths()
+        if fact is not None and fact in table:
+            return
+    except (TypeError, IndexError):
+        table = fact = None
+    monitor.observe(inv, event, args, table, fact)
 
 
 def _forget_paths():
