@@ -27,9 +27,9 @@ _install_lock = threading.Lock()
 
 # audit events the hook looks at; everything else returns after one set lookup
 _EVENTS = frozenset(("socket.connect", "socket.sendto", "socket.getaddrinfo", "open", "os.remove", "os.rename",
-                     "os.chmod", "os.truncate", "os.rmdir", "os.symlink", "os.link", "os.chdir", "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn",
-                     "os.spawn", "os.fork", "os.forkpty", "exec", "compile", "ctypes.dlopen", "import",
-                     "sys.settrace", "sys.setprofile"))
+                     "os.chmod", "os.truncate", "os.rmdir", "os.symlink", "os.link", "os.chdir", "subprocess.Popen",
+                     "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "exec", "compile",
+                     "ctypes.dlopen", "import", "sys.settrace", "sys.setprofile"))
 _TMP = tuple(sorted({os.path.realpath(tempfile.gettempdir()) + os.sep, "/tmp/", "/var/tmp/", "/dev/shm/"}))
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
