@@ -72,3 +72,25 @@ def test_protect_blocks_inside_the_handler(tmp_path):
     out = run("protect", tmp_path)
     assert out["result"].startswith("PermissionError") and "create_child_process" in out["result"]
     assert out["findings"] and out["findings"][0]["rid"] == "req-42"
+
+
+def test_remembered_decisions_never_let_a_different_operation_through(tmp_path):
+    out = run("cache_exact", tmp_path)["results"]
+    for rnd in ("0", "1"):
+        r = {k.split(":", 1)[1]: v for k, v in out.items() if k.startswith(rnd + ":")}
+        assert r["os_open_read"] == "ran" and r["os_open_write"] == "blocked"  # same path, write flags
+        assert r["open_read"] == "ran" and r["open_append"] == "blocked"
+        assert r["cached_read_after_swap"] == "blocked"  # the allowed path now points at the secret
+        assert r["relative_read"] == "ran" and r["relative_read_after_chdir"] == "blocked"
+        assert r["connect_allowed"] == "ran" and r["connect_other"] == "blocked"
+        # str/int subclasses that lie through __str__/__eq__/__hash__ are judged on what the call uses
+        assert r["connect_lying_port"] == "blocked" and r["connect_lying_host"] == "blocked"
+        assert r["open_lying_path"] == "blocked" and r["poison_then_write"] == "blocked"
+    assert out["0:cached_read"] == "ran" and out["0:cached_remove"] == "ran" and out["0:cached_reread"] == "ran"
+
+
+def test_remembered_decisions_are_bounded(tmp_path):
+    out = run("cache_bounded", tmp_path)
+    assert out["ran"] == 3 * out["max"]  # allowed writes all ran
+    assert out["before"] == "blocked" and out["after"] == "blocked"
+    assert 0 < out["remembered"] <= out["max"]

@@ -15,6 +15,7 @@ import os
 import sys
 import tempfile
 import threading
+import weakref
 
 from ..errors import BehaviorViolation
 from ..verdict import Finding, Verdict
@@ -26,12 +27,21 @@ _install_lock = threading.Lock()
 
 # audit events the hook looks at; everything else returns after one set lookup
 _EVENTS = frozenset(("socket.connect", "socket.sendto", "socket.getaddrinfo", "open", "os.remove", "os.rename",
-                     "os.chmod", "os.truncate", "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn",
-                     "os.spawn", "os.fork", "os.forkpty", "exec", "compile", "ctypes.dlopen", "import",
-                     "sys.settrace", "sys.setprofile"))
+                     "os.chmod", "os.truncate", "os.rmdir", "os.symlink", "os.link", "os.chdir", "subprocess.Popen",
+                     "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "exec", "compile",
+                     "ctypes.dlopen", "import", "sys.settrace", "sys.setprofile"))
 _TMP = tuple(sorted({os.path.realpath(tempfile.gettempdir()) + os.sep, "/tmp/", "/var/tmp/", "/dev/shm/"}))
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-_MISS = object()
+
+# Remembered decisions: per monitor, only operations judged to need no action (a finding or a
+# block is far dearer than judging again). The table is cleared whole when full, and a fact (path,
+# host name) longer than MAX_REMEMBERED_FACT is judged every time, so memory stays fixed.
+MAX_DECISIONS = 1024
+MAX_REMEMBERED_FACT = 256
+# events that can change which file a path names (symlinks, renames, removals, the working
+# directory): any of them, in any thread, monitored or not, forgets every remembered file decision
+_NAMESPACE_EVENTS = frozenset(("os.rename", "os.remove", "os.rmdir", "os.symlink", "os.link", "os.chdir"))
+_path_tables = {}  # id(monitor) -> its remembered file decisions; dropped with the monitor
 
 
 class internal:
@@ -50,12 +60,21 @@ def current_request_id():
 
 
 class Invocation:
-    __slots__ = ("monitor", "request_id", "findings")
+    """One invocation: the context for the handler's duration (sync or async); ``with`` it."""
+
+    __slots__ = ("monitor", "request_id", "findings", "_token")
 
     def __init__(self, monitor, request_id):
         self.monitor = monitor
         self.request_id = request_id
         self.findings = []
+
+    def __enter__(self):
+        self._token = _current.set(self)
+        return self
+
+    def __exit__(self, *exc):
+        _current.reset(self._token)
 
 
 def _install():
@@ -71,8 +90,83 @@ def _hook(event, args):
         return
     inv = _current.get()
     if inv is None or _internal.get():
+        if event in _NAMESPACE_EVENTS:
+            _forget_paths()
         return
-    inv.monitor.observe(inv, event, args)
+    # The same operation repeats (a handler opens the same files, calls the same hosts): a
+    # decision that needed no action is remembered under the operation's raw facts, so a repeat
+    # costs one dict lookup. The facts are exact: ``open``'s whole (path, mode, flags), so a read
+    # never answers for a write; (host, port), so one port never answers for another. Only the
+    # caller's own objects (path, host, port) can be of another type; they must be exact builtins
+    # to be looked up (see _plain).
+    monitor = inv.monitor
+    table = fact = None
+    try:  # a hand-raised event (sys.audit) may carry anything
+        if event == "open":
+            if type(args[0]) is str:
+                table, fact = monitor._path_decisions, args
+        elif event == "socket.connect":
+            addr = args[1]
+            if type(addr) is tuple and type(addr[0]) is str and type(addr[1]) is int:
+                table, fact = monitor._net_decisions, addr[:2]
+        elif event == "socket.getaddrinfo":
+            if type(args[0]) is str and type(args[1]) is int:
+                table, fact = monitor._net_decisions, args[:2]
+        elif event in _NAMESPACE_EVENTS:
+            _forget_paths()
+        if fact is not None and fact in table:
+            return
+    except (TypeError, IndexError):
+        table = fact = None
+    monitor.observe(inv, event, args, table, fact)
+
+
+def _forget_paths():
+    for table in list(_path_tables.values()):  # one C-level copy: safe while monitors come and go
+        table.clear()
+
+
+def _plain(value):
+    """The value the C call acts on. A subclass of str, bytes or int can lie through ``__str__``,
+    ``__eq__`` or ``__hash__`` (say it is an allowed host, or equal to a remembered one), so it is
+    copied into the exact builtin type before it is judged."""
+    t = type(value)
+    if t is str or t is int or t is bytes or value is None:
+        return value
+    if isinstance(value, str):
+        return str.__getitem__(value, slice(None))
+    if isinstance(value, bytes):
+        return bytes.__getitem__(value, slice(None))
+    if isinstance(value, int):
+        return int.__int__(value)
+    return "<%s>" % t.__name__
+
+
+def _path_text(path):
+    """A path argument as text, or None for a file descriptor. Only exact pathlib objects are
+    asked for their text: any other path-like could answer the hook differently from the call."""
+    if isinstance(path, (str, bytes)):
+        return os.fsdecode(_plain(path))
+    if isinstance(path, int):
+        return None
+    pathlib = sys.modules.get("pathlib")
+    if pathlib is not None and type(path) in (pathlib.PurePosixPath, pathlib.PosixPath, pathlib.PureWindowsPath,
+                                              pathlib.WindowsPath):
+        return str(path)
+    return "<%s>" % type(path).__name__
+
+
+def _rememberable(fact):
+    """Short, and made of exact builtins only: a remembered key never holds an object that could
+    claim to equal another operation's facts (``sys.audit`` lets any code raise an event)."""
+    size = 0
+    for part in fact:
+        t = type(part)
+        if t is str or t is bytes:
+            size += len(part)
+        elif t is not int and part is not None:
+            return False
+    return size <= MAX_REMEMBERED_FACT
 
 
 def _mode(args, flags):
@@ -96,8 +190,13 @@ class Monitor:
         init(self, "_handler_files", frozenset(os.path.realpath(f) for f in handler_files if f))
         init(self, "_learned", baseline if baseline is not None else
              {"hosts": set(), "paths": set(), "executables": set(), "imports": set()})
-        init(self, "_decided", {})  # raw operation -> verdict (bounded; cleared when full)
+        # remembered "no action" decisions, keyed by the raw facts of the operation: ``open``'s
+        # (path, mode, flags), (host, port) for name lookups and connects (bounded; see MAX_DECISIONS)
+        init(self, "_path_decisions", {})
+        init(self, "_net_decisions", {})
         init(self, "_locked", mode != "learn")
+        _path_tables[id(self)] = self._path_decisions
+        weakref.finalize(self, _path_tables.pop, id(self), None)
         _install()
 
     # tamper resistance: once enforcing, nothing about the monitor can change
@@ -108,6 +207,12 @@ class Monitor:
                        "critical", "block")
             raise BehaviorViolation("the behaviour monitor is locked while enforcing: %s cannot be changed" % name)
         object.__setattr__(self, name, value)
+        self._path_decisions.clear()  # decisions taken under the old settings no longer hold
+        self._net_decisions.clear()
+
+    def remembered_decisions(self):
+        """How many decisions are remembered now (never more than 2 * MAX_DECISIONS)."""
+        return len(self._path_decisions) + len(self._net_decisions)
 
     def disable(self):
         self.__setattr__("_mode", "off")
@@ -118,25 +223,11 @@ class Monitor:
 
     def invocation(self, context=None, request_id=None):
         rid = request_id or getattr(context, "aws_request_id", None) or getattr(context, "request_id", None)
-        return _Scope(self, rid)
+        return Invocation(self, rid)
 
     # ---- judging ----------------------------------------------------------------------
-    def observe(self, inv, event, args):
-        # the same operation repeats (a handler opens the same files, calls the same hosts): its
-        # classification and judgement are remembered, so a repeat costs one dict lookup
-        key = None
-        if event == "open" or event == "socket.getaddrinfo":
-            key = (event, args[0], args[1])
-        elif event == "socket.connect":
-            key = (event, args[1]) if isinstance(args[1], tuple) else None
-        decided = self._decided
-        if key is not None:
-            hit = decided.get(key, _MISS)
-            if hit is None:
-                return
-            if hit is not _MISS:
-                kind, target, knob, action = hit
-                return self._act(inv, event, target, knob, action)
+    def observe(self, inv, event, args, table, fact):
+        """Judge one operation; remember the fact in ``table`` when it needed no action."""
         try:
             kind, target, knob = self._classify(event, args)
         except Exception:
@@ -151,12 +242,12 @@ class Monitor:
                     action = None
                 elif self._mode == "alert":
                     action = "alert"
-        if key is not None:
-            if len(decided) >= 4096:
-                decided.clear()
-            decided[key] = None if action is None else (kind, target, knob, action)
         if action is not None:
-            self._act(inv, event, target, knob, action)
+            return self._act(inv, event, target, knob, action)
+        if table is not None and _rememberable(fact):
+            if len(table) >= MAX_DECISIONS:
+                table.clear()
+            table[fact] = True
 
     def _act(self, inv, event, target, knob, action):
         self._emit(inv, "behavior." + knob, event, target, "high" if action == "block" else "medium", action)
@@ -168,14 +259,14 @@ class Monitor:
             addr = args[1] if event == "socket.connect" else args[2]
             if not isinstance(addr, tuple):
                 return None, None, None  # AF_UNIX and friends: local IPC
-            return "net", "%s:%s" % (addr[0], addr[1]), "outbound_connectivity"
+            return "net", "%s:%s" % (_plain(addr[0]), _plain(addr[1])), "outbound_connectivity"
         if event == "socket.getaddrinfo":
-            return "net", "%s:%s" % (args[0], args[1]), "outbound_connectivity"
+            return "net", "%s:%s" % (_plain(args[0]), _plain(args[1])), "outbound_connectivity"
         if event == "open":
-            path, mode, flags = args[0], args[1], args[2]
-            if not isinstance(path, (str, bytes)) or isinstance(path, int):
-                return None, None, None
-            path = os.path.realpath(os.fsdecode(path))
+            path, mode, flags = _path_text(args[0]), args[1], args[2]
+            if path is None:
+                return None, None, None  # an open file descriptor
+            path = os.path.realpath(path)
             m = _mode(mode, flags if isinstance(flags, int) else 0)
             if path in self._handler_files and m == "r":
                 return "read_handler", path, "read_handler"
@@ -185,7 +276,8 @@ class Monitor:
                 return None, None, None  # the interpreter reading its own library
             return "path", (path, m), "file_access"
         if event in ("os.remove", "os.rename", "os.chmod", "os.truncate"):
-            path = os.path.realpath(os.fsdecode(args[0])) if isinstance(args[0], (str, bytes)) else str(args[0])
+            path = _path_text(args[0])
+            path = os.path.realpath(path) if path is not None else str(args[0])
             return "path", (path, "w"), "read_write_tmp" if path.startswith(_TMP) else "file_access"
         if event in ("subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn"):
             exe = args[0]
@@ -282,17 +374,3 @@ class Monitor:
         lines.append("executables = [%s]" % ", ".join(json.dumps(e) for e in sorted(L["executables"])))
         lines.append("imports = [%s]" % ", ".join(json.dumps(i) for i in sorted(L["imports"])))
         return "\n".join(lines) + "\n"
-
-
-class _Scope:
-    """One invocation: sets the context for the handler's duration (sync or async)."""
-
-    def __init__(self, monitor, request_id):
-        self.inv = Invocation(monitor, request_id)
-
-    def __enter__(self):
-        self._token = _current.set(self.inv)
-        return self.inv
-
-    def __exit__(self, *exc):
-        _current.reset(self._token)

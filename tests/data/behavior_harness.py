@@ -157,9 +157,114 @@ def scenario_protect():
     return {"result": r, "findings": found}
 
 
+def scenario_cache_exact():
+    """Remembered decisions never let a different operation through: same path with write flags,
+    a path whose symlink was swapped, a relative path after chdir, another port."""
+    allowed_dir, other_dir, cache_dir = (os.path.join(TMP, d) for d in ("allowed", "other", "cache"))
+    for d in (allowed_dir, other_dir, cache_dir):
+        os.mkdir(d)
+    data, secret, cached = os.path.join(TMP, "data.json"), os.path.join(TMP, "secret"), os.path.join(cache_dir, "x")
+    for f in (data, secret, cached, os.path.join(allowed_dir, "f"), os.path.join(other_dir, "f")):
+        with open(f, "w") as fh:
+            fh.write("{}")
+    port, other_port = listener(), listener()
+    pol = {"file_access": "block", "read_write_tmp": "block", "outbound_connectivity": "block",
+           "allow": {"hosts": ["127.0.0.1:%d" % port],
+                     "paths": [{"glob": os.path.realpath(data), "mode": "r"},
+                               {"glob": os.path.realpath(allowed_dir) + "/*", "mode": "r"},
+                               {"glob": os.path.realpath(cache_dir) + "/*", "mode": "rw"}]}}
+    m = Monitor("block", pol, sink=sink)
+
+    def os_open(path, flags):
+        os.close(os.open(path, flags))
+
+    class LyingText(str):  # claims to be (and to equal) what is allowed or remembered
+        __str__ = lambda self: "127.0.0.1"
+        __eq__ = lambda self, other: True
+        __hash__ = lambda self: hash(data)
+        __contains__ = lambda self, item: False
+
+    class LyingPort(int):
+        __str__ = lambda self: str(port)
+        __eq__ = lambda self, other: True
+        __hash__ = lambda self: hash(port)
+
+    open_w = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+
+    def connect(address):
+        with socket.socket() as s:
+            s.settimeout(2)
+            s.connect(address)
+
+    def poison_then_write():  # an event raised by hand must not vouch for the real write after it
+        sys.audit("open", data, LyingText("w"), open_w)
+        open(data, "w").close()
+
+    steps = [
+        ("os_open_read", lambda: os_open(data, os.O_RDONLY)),
+        ("os_open_write", lambda: os_open(data, os.O_WRONLY)),
+        ("open_read", lambda: open(data).close()),
+        ("open_append", lambda: open(data, "a").close()),
+        ("cached_read", lambda: open(cached).close()),
+        ("cached_remove", lambda: os.remove(cached)),
+        ("cached_symlink", lambda: os.symlink(secret, cached)),
+        ("cached_read_after_swap", lambda: open(cached).close()),
+        ("chdir_allowed", lambda: os.chdir(allowed_dir)),
+        ("relative_read", lambda: open("f").close()),
+        ("chdir_other", lambda: os.chdir(other_dir)),
+        ("relative_read_after_chdir", lambda: open("f").close()),
+        ("connect_allowed", lambda: socket.create_connection(("127.0.0.1", port), timeout=2).close()),
+        ("connect_other", lambda: socket.create_connection(("127.0.0.1", other_port), timeout=2).close()),
+        ("connect_lying_port", lambda: connect(("127.0.0.1", LyingPort(other_port)))),
+        ("connect_lying_host", lambda: connect((LyingText("127.0.0.2"), port))),
+        ("open_lying_path", lambda: open(LyingText(secret)).close()),
+        ("poison_then_write", poison_then_write),
+    ]
+    swap = {"cached_read", "cached_remove", "cached_symlink"}
+    out = {}
+    for rnd in range(2):  # the second round runs on remembered decisions
+        for name, fn in steps:
+            if rnd == 0 or name not in swap:
+                with m.invocation(request_id=name):
+                    out["%d:%s" % (rnd, name)] = attempt(fn)
+        if rnd == 0:  # a regular file again, read (remembered), then swapped outside any invocation
+            os.remove(cached)
+            with open(cached, "w") as fh:
+                fh.write("{}")
+            with m.invocation(request_id="reread"):
+                out["0:cached_reread"] = attempt(lambda: open(cached).close())
+            os.remove(cached)
+            os.symlink(secret, cached)
+    return {"results": out}
+
+
+def scenario_cache_bounded():
+    """Many distinct operations: the remembered decisions stay bounded and enforcement stays exact."""
+    from edge_ssre.behavior.monitor import MAX_DECISIONS
+    files = os.path.join(TMP, "many")
+    os.mkdir(files)
+    pol = {"file_access": "block", "read_write_tmp": "block",
+           "allow": {"paths": [{"glob": os.path.realpath(files) + "/*", "mode": "rw"}]}}
+    m = Monitor("block", pol, sink=sink)
+    secret = os.path.join(TMP, "secret")
+    with open(secret, "w") as fh:
+        fh.write("x")
+    before = []
+    ran = 0
+    with m.invocation(request_id="flood"):
+        before.append(attempt(lambda: open(secret).close()))
+        for i in range(3 * MAX_DECISIONS):
+            with open(os.path.join(files, "f%d" % i), "w"):
+                ran += 1
+        after = attempt(lambda: open(secret).close())
+    return {"before": before[0], "after": after, "ran": ran, "remembered": m.remembered_decisions(),
+            "max": MAX_DECISIONS}
+
+
 if __name__ == "__main__":
     name = sys.argv[1]
     fn = {"learn_replay": scenario_learn_replay, "fs_block": lambda: scenario_functionshield("block"),
           "fs_alert": lambda: scenario_functionshield("alert"), "internal_io": scenario_internal_io,
-          "request_ids": scenario_request_ids, "tamper": scenario_tamper, "protect": scenario_protect}[name]
+          "request_ids": scenario_request_ids, "tamper": scenario_tamper, "protect": scenario_protect,
+          "cache_exact": scenario_cache_exact, "cache_bounded": scenario_cache_bounded}[name]
     print(json.dumps(fn()))
