@@ -10,8 +10,9 @@ import re
 from .sniff import BINARY, printable_ratio, sniff
 
 MIN_LEN = 16
+# either alphabet; most values that are not base64 (text with spaces, punctuation) fail this one search
+_B64_EITHER = re.compile(r"^[A-Za-z0-9+/_-]+={0,2}$")
 _B64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
-_B64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
 
 
 def decode(s, force=False):
@@ -23,10 +24,12 @@ def decode(s, force=False):
         return None
     if not force and n & 3 and "=" not in s and n % 4 == 1:
         return None
+    if _B64_EITHER.match(s) is None:
+        return None
     url = False
     if _B64.match(s) is None:
-        if _B64URL.match(s) is None:
-            return None
+        if "+" in s or "/" in s:
+            return None  # mixes the two alphabets
         url = True
     body = s.rstrip("=")
     if len(body) % 4 == 1:
