@@ -10,7 +10,7 @@ crashes because of the guard.
 """
 
 from . import decode as _decode
-from .decode import KEY as _KEY, KEYS as _KEYS, child as _child
+from .decode import child as _child
 from .decode.budget import Budget, DEFAULT_LIMITS
 from .envelope import Envelope, SOURCES
 from .policy import DEFAULT_POLICY, Policy
@@ -75,82 +75,61 @@ class Guard:
 
     def inspect(self, event, source="auto", topic=None, client_id=None):
         """Inspect one event; returns a ``Verdict`` and never raises."""
-        return self.inspect_envelope(Envelope(event, source, topic, client_id))
+        return self._inspect(event, source, topic, client_id, None)
 
     def inspect_envelope(self, env):
+        return self._inspect(env.payload, env.source, env.topic, env.client_id, env)
+
+    def _inspect(self, payload, source, topic, client_id, env):
+        # the Envelope is built only for the telemetry checker and the sink, which take one
         budget = Budget(self.limits, self.clock)
-        start = budget.clock()
         findings = []
-        src = env.source if env.source in SOURCES else "raw"
+        hits = []
+        src = source if source in SOURCES else "raw"
         nleaves = 0
         try:
-            if env.source not in SOURCES:
+            if source not in SOURCES:
                 budget.exceed("malformed", "", "unknown source %r; expected one of %s"
-                              % (env.source, ", ".join(SOURCES)))
-            decoded = _decode.decode_event(env.payload, src, budget, env.topic)
+                              % (source, ", ".join(SOURCES)))
+            decoded = _decode.decode_event(payload, src, budget, topic)
             src = decoded.source
             nleaves = len(decoded.leaves)
-            self._scan(decoded, budget, env.topic, findings)
+            self.ruleset.scan_leaves(decoded.leaves, budget, self.limits.max_string, hits)
+            if hits:
+                pending, hits = hits, None
+                self._add_hits(pending, findings, topic)
             if self.telemetry is not None:
+                if env is None:
+                    env = Envelope(payload, source, topic, client_id)
                 for f in self.telemetry.check(env, decoded, budget):
-                    self._add(findings, f, env.topic)
+                    self._add(findings, f, topic)
         except Exception as exc:  # the guard must never crash the function it protects
+            if hits:  # what fired before the error still counts
+                self._add_hits(hits, findings, topic)
             budget.exceed("internal", "", "%s: %s" % (type(exc).__name__, exc))
         for name, path, detail in budget.exceeded:
             sev = _LIMIT_SEVERITY.get(name, "high")
             self._add(findings, Finding("limits." + name, "limits", path, detail[:96], sev,
-                                        _LIMIT_ACTION.get(name)), env.topic)
-        action = strongest([f.action for f in findings]) if findings else ALLOW
-        verdict = Verdict(action, findings, src, nleaves, budget.timed_out, budget.clock() - start)
-        if findings and self.sink is not None:
+                                        _LIMIT_ACTION.get(name)), topic)
+        if not findings:
+            return Verdict(ALLOW, (), src, nleaves, budget.timed_out, budget.clock() - budget.start)
+        verdict = Verdict(strongest([f.action for f in findings]), findings, src, nleaves, budget.timed_out,
+                          budget.clock() - budget.start)
+        if self.sink is not None:
+            if env is None:
+                env = Envelope(payload, source, topic, client_id)
             try:
                 self.sink(verdict, env)
             except Exception:
                 pass  # a failing sink must not change the verdict; the store counts its own losses
         return verdict
 
-    def _scan(self, decoded, budget, topic, findings):
-        scan = self.ruleset.scan
-        max_string = self.limits.max_string
-        i = 0
-        for path, text, kind in decoded.leaves:
-            i += 1
-            if (i & 31) == 0 and budget.expired():
-                return
-            if len(text) > max_string:
-                budget.exceed("string", path, "value of %d characters; inspected the first %d"
-                              % (len(text), max_string))
-                text = text[:max_string]
-            if kind == _KEYS:
-                self._scan_keys(path, text, budget, topic, findings)
-                continue
-            hits = scan(text, kind, budget)
-            if hits:
-                for rule_id, family, severity, excerpt in hits:
-                    self._add(findings, Finding(rule_id, family, path, excerpt, severity), topic)
-                if budget.timed_out:
-                    return
-
-    def _scan_keys(self, path, keys, budget, topic, findings):
-        """The keys of one object: a key set already seen clean costs one lookup."""
-        memo = self.ruleset.clean_keysets
-        if keys in memo:
-            return
-        scan = self.ruleset.scan
-        clean = True
-        for key in keys:
-            if type(key) is not str:
-                continue
-            hits = scan(key, _KEY, budget)
-            if hits:
-                clean = False
-                kp = _child(path, key)
-                for rule_id, family, severity, excerpt in hits:
-                    self._add(findings, Finding(rule_id, family, kp, excerpt, severity), topic)
-        if clean and len(keys) <= 64:
-            if len(memo) >= 256:
-                memo.clear()
-            memo[keys] = True
+    def _add_hits(self, hits, findings, topic):
+        """Findings for the rule hits of ``Ruleset.scan_leaves``; a key's path is built only here."""
+        for path, key, rule_id, family, severity, excerpt in hits:
+            if key is not None:
+                path = _child(path, key)
+            self._add(findings, Finding(rule_id, family, path, excerpt, severity), topic)
 
     def _add(self, findings, finding, topic):
         act = self.policy.decide(finding, topic)

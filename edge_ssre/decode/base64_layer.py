@@ -10,25 +10,29 @@ import re
 from .sniff import BINARY, printable_ratio, sniff
 
 MIN_LEN = 16
-_B64 = re.compile(r"^[A-Za-z0-9+/]+=?=?$")  # written for MicroPython's re too: no {m,n}
-_B64URL = re.compile(r"^[A-Za-z0-9_-]+=?=?$")
+# written for MicroPython's re too (no {m,n}). Either alphabet: most values that are not base64
+# (text with spaces, punctuation) fail this one search
+_B64_EITHER = re.compile(r"^[A-Za-z0-9+/_-]+=?=?$")
+_B64 = re.compile(r"^[A-Za-z0-9+/]+=?=?$")
 
 
 def decode(s, force=False):
     """Decoded bytes of ``s`` if it is a base64 encoding of something meaningful, else None.
 
     ``force`` skips the "meaningful" test (for fields documented as base64, such as Kinesis data)."""
+    if s[-1:] == "\n":  # CPython's $ matches before a final newline, MicroPython's does not: strip it
+        s = s.rstrip("\r\n")
     n = len(s)
-    if s[-1:] == "\n":  # CPython's $ matches before a final newline, MicroPython's does not
-        return None
     if n < MIN_LEN and not force:
         return None
     if not force and n & 3 and "=" not in s and n % 4 == 1:
         return None
+    if _B64_EITHER.match(s) is None:
+        return None
     url = False
     if _B64.match(s) is None:
-        if _B64URL.match(s) is None:
-            return None
+        if "+" in s or "/" in s:
+            return None  # mixes the two alphabets
         url = True
     body = s.rstrip("=")
     if len(body) % 4 == 1:

@@ -64,12 +64,13 @@ MALFORMED = "malformed"
 class Budget:
     """Mutable counters for one inspection."""
 
-    __slots__ = ("limits", "clock", "deadline", "ticks", "leaves", "exceeded", "timed_out")
+    __slots__ = ("limits", "clock", "start", "deadline", "ticks", "leaves", "exceeded", "timed_out")
 
     def __init__(self, limits=DEFAULT_LIMITS, clock=None):
         self.limits = limits
-        self.clock = clock or monotonic_us
-        self.deadline = self.clock() + limits.deadline_us
+        self.clock = clock = clock or monotonic_us
+        self.start = clock()  # microseconds; the guard reports elapsed time from here
+        self.deadline = self.start + limits.deadline_us
         self.ticks = 0
         self.leaves = 0
         self.exceeded = []      # list of (budget name, path, detail)

@@ -93,9 +93,18 @@ class Walker:
                     return
                 out.append((path, tuple(obj), KEYS))
                 room -= 1
-            items = obj.items()
-            # two comprehensions skip the numbers, booleans and nulls that telemetry is mostly made of
-            for key, value in [kv for kv in items if type(kv[1]) is str]:
+            # one pass: string values become leaves now, containers are walked after them;
+            # the numbers, booleans and nulls that telemetry is mostly made of cost one type test
+            nested = None
+            for key, value in obj.items():
+                t = type(value)
+                if t is not str:
+                    if t in _NESTED:
+                        if nested is None:
+                            nested = [(key, value)]
+                        else:
+                            nested.append((key, value))
+                    continue
                 if type(key) is str and key.isidentifier():
                     p = path + "." + key if path else key
                 else:
@@ -111,7 +120,9 @@ class Walker:
                 if self.stopped:
                     return
                 room = self.limits.max_leaves - len(out)
-            for key, value in [kv for kv in items if type(kv[1]) in _NESTED]:
+            if nested is None:
+                return
+            for key, value in nested:
                 if type(key) is str and key.isidentifier():
                     p = path + "." + key if path else key
                 else:

@@ -124,6 +124,9 @@ def _layout(table):
 
 CLEAN_CACHE_MAX = 512   # short values remembered as clean, per leaf kind; cleared whole when full
 CLEAN_CACHE_LEN = 64    # longest value remembered
+CLEAN_KEYSETS_MAX = 256  # key sets (tuples of an object's keys) remembered as clean; cleared whole when full
+CLEAN_KEYSET_LEN = 64    # most keys in a remembered key set
+_KEY, _KEYS = 1, 5       # leaf kinds (edge_ssre.decode.KEY, KEYS)
 
 
 class Ruleset:
@@ -153,7 +156,7 @@ class Ruleset:
         self.full_layout = _layout(self.full)
         self.plain_layout = _layout(self.plain)
         self.clean = ({}, {}, {}, {}, {})
-        self.clean_keysets = {}  # tuples of object keys found clean (bounded, see Guard._scan_keys)
+        self.clean_keysets = {}  # tuples of object keys found clean (bounded, see _scan_keys)
         self.source_bytes = sum(len(s.pattern or "") for s in specs)
 
     def scan(self, text, kind, budget=None):
@@ -173,6 +176,57 @@ class Ruleset:
         if memo is not None and not out:
             _remember(memo, text)
         return out
+
+    def scan_leaves(self, leaves, budget, max_string, hits):
+        """Scan decoded leaves ``(path, text, kind)``; append one ``(path, key, rule_id, family,
+        severity, excerpt)`` to ``hits`` per rule that fired (``key`` is the object key for a key-set
+        leaf, else None: the caller builds the key's path only then).
+
+        Values longer than ``max_string`` are cut and the budget says so. Memo hits (clean short
+        values, clean key sets) cost one lookup here, without a call per leaf. Stops when the
+        deadline passes (read every 32 leaves, and after a leaf that fired)."""
+        clean = self.clean
+        scan = self.scan
+        i = 0
+        for path, text, kind in leaves:
+            i += 1
+            if (i & 31) == 0 and budget.expired():
+                return
+            n = len(text)
+            if n > max_string:
+                budget.exceed("string", path, "value of %d characters; inspected the first %d" % (n, max_string))
+                text = text[:max_string]
+            if kind == _KEYS:
+                self._scan_keys(path, text, budget, hits)
+                continue
+            if n <= CLEAN_CACHE_LEN and (n < 2 or text in clean[kind]):
+                continue
+            found = scan(text, kind, budget)
+            if found:
+                for rule_id, family, severity, excerpt in found:
+                    hits.append((path, None, rule_id, family, severity, excerpt))
+                if budget.timed_out:
+                    return
+
+    def _scan_keys(self, path, keys, budget, hits):
+        """The keys of one object: a key set already seen clean costs one lookup."""
+        memo = self.clean_keysets
+        if keys in memo:
+            return
+        scan = self.scan
+        clean = True
+        for key in keys:
+            if type(key) is not str:
+                continue
+            found = scan(key, _KEY, budget)
+            if found:
+                clean = False
+                for rule_id, family, severity, excerpt in found:
+                    hits.append((path, key, rule_id, family, severity, excerpt))
+        if clean and len(keys) <= CLEAN_KEYSET_LEN:
+            if len(memo) >= CLEAN_KEYSETS_MAX:
+                memo.clear()
+            memo[keys] = True
 
     def _scan(self, text, kind, budget):
         n = len(text)
@@ -259,7 +313,7 @@ class Ruleset:
             "finder_tokens": len(self.full_masks[0]),
             "memo_max_values": CLEAN_CACHE_MAX * len(self.clean),
             "memo_max_value_chars": CLEAN_CACHE_LEN,
-            "memo_max_keysets": 256,
+            "memo_max_keysets": CLEAN_KEYSETS_MAX,
         }
 
     def table_bytes(self):
