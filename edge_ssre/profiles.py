@@ -10,7 +10,8 @@ Sections (all optional except ``name``)::
     [runtime]     # memory_mb, cpus (pinning), threads
     [policy]      # an inline inspection policy (same keys as a policy file)
     [micro]       # the MicroPython core's table (tools/build_micro.py): regex_cache slots,
-                  # max_scan bytes per leaf, table_bytes budget, families to include
+                  # max_scan bytes per leaf, clean_cache slots (strings known clean),
+                  # table_bytes budget, families to include
 
 Each section's owner validates its keys; errors name the file, line and key.
 """
@@ -29,7 +30,7 @@ SECTIONS = ("name", "description", "limits", "store", "telemetry", "runtime", "p
 _STORE_KEYS = {"capacity_bytes": int, "durability": str, "group_commit_ms": int, "when_full": str, "path": str}
 _TELEMETRY_KEYS = {"client_slots": int, "topic_slots": int, "max_topic_length": int, "max_topic_levels": int}
 _RUNTIME_KEYS = {"memory_mb": int, "cpus": list, "threads": int, "queue_depth": int}
-_MICRO_KEYS = {"regex_cache": int, "max_scan": int, "table_bytes": int, "families": list}
+_MICRO_KEYS = {"regex_cache": int, "max_scan": int, "clean_cache": int, "table_bytes": int, "families": list}
 
 
 class Profile:

@@ -79,6 +79,7 @@ def messages():
         ("sensors/dev-f/telemetry", b"plain text telemetry 21.5C", "dev-f"),
         ("sensors/dev-g/telemetry", b"\x81" * 40 + b"\x01", "dev-g"),
         ("sensors/dev-h/telemetry", b'{"q": "eyJhIjogIjsgcm0gLXJmIC8ifQ=="}', "dev-h"),
+        ("sensors/dev-i/telemetry", c({"dev": "dev-i\n", "q": "plain words\n"}), "dev-i"),  # $ before a final newline
     ]
     m += [("sensors/dev-r/telemetry", c({"temp": i}), "dev-r") for i in range(8)]  # over the client rate
     return [(t, _hex(p), cl) for t, p, cl in m]
@@ -103,7 +104,7 @@ def bundle(tmp_path_factory):
     write_bundle(str(root / "py"), text)
     write_bundle(str(root / "mpy"), text, mpy=True)
     vectors = {
-        "scan": [[_hex(t), 0] for t in shared_texts()] + [[_hex(b"__proto__"), 1], [_hex(b"constructor"), 1]],
+        "scan": [[_hex(t), 0] for t in shared_texts() + [b"plain words\n", b"1 or 1=1\n", b"x\n\n"]] + [[_hex(b"__proto__"), 1], [_hex(b"constructor"), 1]],
         "views": [_hex(b"A%2527%20OR%201=1--"), _hex(b"SeLeCt/**/1"), _hex(b"a\tb\x00c"),
                   _hex(b"&lt;script&gt;&#x61;&#108;"), _hex(b"\\x3cimg\\x20src")],
         "cbor": cbor_vectors(),
@@ -168,6 +169,7 @@ def test_micro_vectors_cover_detection_and_telemetry(bundle, tmp_path):
                  "path.", "jndi.", "code.prototype-pollution"):
         assert rule in msgs, rule
     assert "msg sensors/dev-1/telemetry allow []" in msgs
+    assert "guard.error" not in msgs
     assert "msg sensors/dev-h/telemetry block ['cmdi." in msgs  # base64 JSON one layer down
     assert "power-cut True True" in "\n".join(out)
     assert "after-cut True True True" in out

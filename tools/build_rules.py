@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Compile edge_ssre/rules/data/*.toml (and device_profiles/*.toml) into edge_ssre/rules/compiled_rules.json.
+"""Compile edge_ssre/rules/data/*.toml (and device_profiles/*.toml) into edge_ssre/rules/compiled_rules.json,
+and the default micro table (esp32-micropython profile) into edge_ssre/micro/rules_table.py.
 
 The package loads the compiled table at start-up (no TOML parser, no re-validation) when its
 digest matches the sources; tests fail when it is stale. Run after editing a rule file:
@@ -22,21 +23,30 @@ def main(argv):
     from edge_ssre.profiles import compile_profiles
     table = ruleset.compiled_table(specs, ruleset.source_digest(), compile_profiles())
     text = json.dumps(table, indent=0, sort_keys=True, ensure_ascii=True) + "\n"
+    from edge_ssre.micro.build import DEFAULT_TABLE, default_table
+    micro, _ = default_table()
+    outputs = ((ruleset.COMPILED, text), (DEFAULT_TABLE, micro))
     if "--check" in argv:
-        try:
-            with open(ruleset.COMPILED) as fh:
-                current = fh.read()
-        except OSError:
-            current = ""
-        if current != text:
-            print("stale: run python tools/build_rules.py", file=sys.stderr)
+        stale = [path for path, want in outputs if _read(path) != want]
+        for path in stale:
+            print("stale: %s; run python tools/build_rules.py" % os.path.relpath(path), file=sys.stderr)
+        if stale:
             return 1
         print("compiled rules are up to date (%d rules)" % len(specs))
         return 0
-    with open(ruleset.COMPILED, "w") as fh:
-        fh.write(text)
-    print("wrote %s: %d rules, %d bytes" % (os.path.relpath(ruleset.COMPILED), len(specs), len(text)))
+    for path, want in outputs:
+        with open(path, "w") as fh:
+            fh.write(want)
+        print("wrote %s: %d bytes" % (os.path.relpath(path), len(want)))
     return 0
+
+
+def _read(path):
+    try:
+        with open(path) as fh:
+            return fh.read()
+    except OSError:
+        return ""
 
 
 if __name__ == "__main__":

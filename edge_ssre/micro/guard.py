@@ -65,11 +65,10 @@ class MicroGuard:
                                      max_string=lim[4], deadline_us=lim[5], clock_every=lim[6])
         self.clock = clock
         self.rules = t.RULES
-        self.scanner = _scan.Scanner(t.RULES, t.MICRO[0], t.MICRO[1])
+        self.scanner = _scan.Scanner(t)
         self.telemetry = None
         if t.TELEMETRY is not None:
-            import re
-            self.telemetry = TelemetryGuard(TelemetryPolicy.from_compiled(t.TELEMETRY, re.compile))
+            self.telemetry = TelemetryGuard(TelemetryPolicy.from_compiled(t.TELEMETRY, _scan.compile_pattern))
         self.device = device
         self.overwrite = True
         self.ring = None
@@ -272,7 +271,7 @@ class MicroGuard:
                     text = str(text, "utf-8")
                 except UnicodeError:
                     text = repr(text)
-            out.append(Finding(r[0], r[1], path, excerpt_of(text), r[2], r[8]))
+            out.append(Finding(r[0], r[1], path, excerpt_of(text), r[2], r[6]))
 
     # -- MQTT callbacks
 

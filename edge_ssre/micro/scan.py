@@ -183,8 +183,15 @@ def is_plain(view):
     """Only letters, digits, space and ``. , : / @ + - _`` (what a ``plain = false`` rule cannot match)."""
     global _PLAIN
     if _PLAIN is None:
-        _PLAIN = re.compile(b"^[a-z0-9 .,:/@+_\\-]*$")
+        _PLAIN = compile_pattern(b"^[a-z0-9 .,:/@+_\\-]*$")
     return _PLAIN.match(view) is not None
+
+
+try:
+    import sys as _sys
+    _CPYTHON = _sys.implementation.name == "cpython"
+except (ImportError, AttributeError):
+    _CPYTHON = False
 
 
 def _cpython_source(src):
@@ -210,76 +217,116 @@ def _cpython_source(src):
     return b"".join(out)
 
 
-try:
-    import sys as _sys
-    _CPYTHON = _sys.implementation.name == "cpython"
-except (ImportError, AttributeError):
-    _CPYTHON = False
+def _at(text, p, needle, a, b):
+    """``needle[a:b]`` is in ``text`` at ``p`` (compared in place: no slice is made)."""
+    if p < 0 or p + b - a > len(text):
+        return False
+    while a < b:
+        if text[p] != needle[a]:
+            return False
+        p += 1
+        a += 1
+    return True
+
+
+def _find_in(text, n, key, needle, a, b, lead):
+    """``needle[a:b]`` occurs in ``text``; ``key`` (1 byte) is its byte at ``lead``."""
+    p = text.find(key, lead)
+    while p >= 0:
+        if p - lead + b - a > n:
+            return False
+        if _at(text, p - lead, needle, a, b):
+            return True
+        p = text.find(key, p + 1)
+    return False
+
+
+def compile_pattern(src):
+    """``re.compile`` with the same meaning on both runtimes (``src`` bytes or str)."""
+    if not _CPYTHON:
+        return re.compile(src)
+    if isinstance(src, str):
+        return re.compile(_cpython_source(src.encode("utf-8")).decode("utf-8"))
+    return re.compile(_cpython_source(src))
 
 
 class Scanner:
-    """Matches leaves against the rows of a compiled micro table (``RULES`` of a table module)."""
+    """Matches leaves against a compiled micro table (a table module: ``RULES``, ``BLOB``,
+    ``PREFILTER``, ``MICRO``). Fixed memory: ``regex_cache`` compiled patterns and ``clean_cache``
+    strings known clean, both emptied when full. A scan of a clean string allocates at most its
+    lower-cased bytes (nothing when it was seen clean before)."""
 
-    __slots__ = ("rules", "by_view", "always", "cache", "cache_slots", "max_scan", "compiles")
+    __slots__ = ("rules", "blob", "prefilter", "keys", "cache", "cache_slots", "max_scan", "compiles", "clean",
+                 "clean_slots", "_views")
 
-    def __init__(self, rules, cache_slots=24, max_scan=1024):
-        self.rules = rules
+    def __init__(self, table):
+        self.rules = table.RULES
+        self.blob = table.BLOB
+        self.prefilter = table.PREFILTER
+        # one 1-byte bytes object per key byte (shared by the views), to find it in a text
+        one = {}
+        self.keys = tuple(tuple(one.setdefault(c, bytes((c,))) for c in p[0]) for p in self.prefilter)
+        micro = table.MICRO
+        self.cache_slots = micro[0]
+        self.max_scan = micro[1]
+        self.clean_slots = micro[2] if len(micro) > 2 else 32
         self.cache = {}
-        self.cache_slots = cache_slots
-        self.max_scan = max_scan
+        self.clean = ({}, {})  # per leaf kind: str -> True
         self.compiles = 0
-        # per view: (first byte, ((needle, rule index), ...)) groups, and the rules with no needles
-        by_view = [{}, {}, {}, {}]
-        always = [[], [], [], []]
-        for idx in range(len(rules)):
-            view, needles = rules[idx][3], rules[idx][6]
-            if not needles:
-                always[view].append(idx)
-            for nd in needles:
-                key = nd[0] if nd[0] != 0x20 or len(nd) == 1 else nd[1]
-                by_view[view].setdefault(key, []).append((nd, idx))
-        # sorted: MicroPython's dict order differs from CPython's, and the work done must not
-        self.by_view = [tuple((bytes((k,)), tuple(d[k])) for k in sorted(d)) for d in by_view]
-        self.always = [tuple(a) for a in always]
+        self._views = [None, None, None, None]
 
     def _regex(self, key, src):
-        rx = self.cache.get(key)
-        if rx is None:
-            if len(self.cache) >= self.cache_slots:
-                self.cache.clear()
-            rx = re.compile(_cpython_source(src) if _CPYTHON else src)
-            self.cache[key] = rx
-            self.compiles += 1
+        if len(self.cache) >= self.cache_slots:
+            self.cache.clear()
+        rx = compile_pattern(src)
+        self.cache[key] = rx
+        self.compiles += 1
         return rx
 
     def _fires(self, idx, text):
-        entries = self.rules[idx][7]
-        for e in range(len(entries)):
-            ent = entries[e]
-            if isinstance(ent, bytes):
-                if self._regex((idx, e, 0), ent).search(text) is not None:
+        """Whether one of rule ``idx``'s patterns is found in ``text``. Cache keys are ints
+        (rule index and position in its spans): a lookup allocates nothing."""
+        sp = self.rules[idx][7]
+        blob = self.blob
+        cache = self.cache
+        base = idx << 12
+        i, n = 0, len(sp)
+        while i < n:
+            k = sp[i]
+            if k == 0:
+                rx = cache.get(base + i)
+                if rx is None:
+                    rx = self._regex(base + i, blob[sp[i + 1]:sp[i + 2]])
+                if rx.search(text) is not None:
                     return True
-            else:
-                prefix, suffix, bodies = ent
-                for b in range(len(bodies)):
-                    key = (idx, e, b + 1)
-                    rx = self.cache.get(key)
-                    if rx is None:
-                        rx = self._regex(key, prefix + bodies[b] + suffix)
-                    if rx.search(text) is not None:
-                        return True
+                i += 3
+                continue
+            j = i + 5
+            for _ in range(k):
+                rx = cache.get(base + j)
+                if rx is None:
+                    rx = self._regex(base + j, blob[sp[i + 1]:sp[i + 2]] + blob[sp[j]:sp[j + 1]] +
+                                     blob[sp[i + 3]:sp[i + 4]])
+                if rx.search(text) is not None:
+                    return True
+                j += 2
+            i = j
         return False
 
     def views(self, data):
-        """The four views of ``data`` (bytes or str), lazily: a list the scan fills."""
+        """The four views of ``data`` (bytes or str), lazily: a list the scan fills (the scanner's
+        own list, reused: one scan at a time)."""
         if isinstance(data, str):
             data = data.encode("utf-8")
         if len(data) > self.max_scan:
             data = data[:self.max_scan]
-        raw = data.lower()
+        raw = data if data.islower() else data.lower()
         if raw.find(b"\x00") >= 0:
             raw = raw.replace(b"\x00", b"\x01")
-        return [raw, None, None, None]
+        vs = self._views
+        vs[RAW] = raw
+        vs[NORM] = vs[COMPACT] = vs[NOSPACE] = None
+        return vs
 
     def view(self, views, v):
         text = views[v]
@@ -294,39 +341,53 @@ class Scanner:
         return text
 
     def scan(self, data, kind=0, first_only=False):
-        """Indexes of the rules that fire on ``data`` (a leaf of ``kind``: 0 value, 1 key)."""
+        """Indexes of the rules that fire on ``data`` (a leaf of ``kind``: 0 value, 1 key), in
+        table order; an empty tuple when none does."""
+        memo = None
+        if isinstance(data, str) and len(data) <= 64:
+            memo = self.clean[kind]
+            if data in memo:
+                return ()
         views = self.views(data)
         bit = 1 << kind
         rules = self.rules
-        hits = []
+        hits = None
         for v in (RAW, NORM, COMPACT, NOSPACE):
-            groups = self.by_view[v]
-            always = self.always[v]
-            if not groups and not always:
+            keys = self.keys[v]
+            if not keys:
                 continue
-            text = self.view(views, v)
+            _, gstart, joined, nstart, owners, modes = self.prefilter[v]
+            # compact and nospace only drop or merge bytes of norm: a key byte missing from
+            # norm is missing from them too, so they are built only when a group may match
+            probe = views[RAW] if v == RAW else self.view(views, NORM)
+            text = None
             cand = None
-            for first, pairs in groups:
-                if text.find(first) < 0:
+            for g in range(len(keys)):
+                key = keys[g]
+                if probe.find(key) < 0:
                     continue
-                for nd, idx in pairs:
+                if text is None:
+                    text = probe if v <= NORM else self.view(views, v)
+                    n = len(text)
+                for j in range(gstart[g], gstart[g + 1]):
+                    idx = owners[j]
                     if (cand is not None and idx in cand) or not rules[idx][4] & bit:
                         continue
-                    if text.find(nd) >= 0 or (nd[0] == 0x20 and text.startswith(nd[1:])) or \
-                            (nd[-1] == 0x20 and text.endswith(nd[:-1])):
+                    a, b = nstart[j], nstart[j + 1]
+                    m = modes[j]
+                    if m & 3 == 0:
+                        found = _find_in(text, n, key, joined, a, b, m >> 2)
+                    else:
+                        found = _at(text, n - (b - a) if m & 3 == 2 else 0, joined, a, b)
+                    if found:
                         if cand is None:
                             cand = []
                         cand.append(idx)
-            for idx in always:
-                if rules[idx][4] & bit:
-                    if cand is None:
-                        cand = []
-                    cand.append(idx)
             if cand is None:
                 continue
             plain = None
             for idx in cand:
-                if idx in hits:
+                if hits is not None and idx in hits:
                     continue
                 if not rules[idx][5]:
                     if plain is None:
@@ -334,8 +395,16 @@ class Scanner:
                     if plain:
                         continue
                 if self._fires(idx, text):
+                    if hits is None:
+                        hits = []
                     hits.append(idx)
                     if first_only:
                         return hits
+        if hits is None:
+            if memo is not None:
+                if len(memo) >= self.clean_slots:
+                    memo.clear()
+                memo[data] = True
+            return ()
         hits.sort()
         return hits

@@ -17,7 +17,7 @@ def out(*parts):
 
 
 # the signature scan: every shared text (rule examples, detection data, corpus rows), value and key
-scanner = scan.Scanner(rules_table.RULES, rules_table.MICRO[0], rules_table.MICRO[1])
+scanner = scan.Scanner(rules_table)
 ids = [r[0] for r in rules_table.RULES]
 for i, (hx, kind) in enumerate(V["scan"]):
     hits = scanner.scan(unhexlify(hx), kind)

@@ -3,6 +3,8 @@
 //   node run_core.mjs <bundle dir> <script.py> [data file ...]
 // Every file of <bundle dir> (a package directory, .py or .mpy) goes to /lib/<package>/, data
 // files to /data/. The script sees RUNTIME = 'micropython' and DATA = '/data'.
+// A line "#@step" splits the script into parts run one after another (globals are kept): this
+// port's collector frees garbage only between runPython calls, so memory is measured across steps.
 import { readFileSync, readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
@@ -25,7 +27,10 @@ for (const path of data) {
   mp.FS.writeFile("/data/" + basename(path), readFileSync(path));
 }
 try {
-  mp.runPython("import sys\nsys.path.append('/lib')\nRUNTIME = 'micropython'\nDATA = '/data'\n" + readFileSync(script, "utf8"));
+  mp.runPython("import sys\nsys.path.append('/lib')\nRUNTIME = 'micropython'\nDATA = '/data'\n");
+  for (const part of readFileSync(script, "utf8").split(/^#@step.*$/m)) {
+    mp.runPython(part);
+  }
 } catch (e) {
   process.stdout.write(out.join("\n") + "\n");
   process.stderr.write(String(e) + "\n");
