@@ -68,12 +68,19 @@ class Budget:
 
     def __init__(self, limits=DEFAULT_LIMITS, clock=None):
         self.limits = limits
-        self.clock = clock = clock or monotonic_us
-        self.start = clock()  # microseconds; the guard reports elapsed time from here
-        self.deadline = self.start + limits.deadline_us
+        self.clock = clock or monotonic_us
+        self.exceeded = []      # list of (budget name, path, detail)
+        self.reset()
+
+    def reset(self):
+        """Start over for a new inspection (a guard that inspects one message at a time keeps
+        one Budget rather than allocating one per message)."""
+        self.start = self.clock()  # microseconds; the guard reports elapsed time from here
+        self.deadline = self.start + self.limits.deadline_us
         self.ticks = 0
         self.leaves = 0
-        self.exceeded = []      # list of (budget name, path, detail)
+        if self.exceeded:
+            self.exceeded = []
         self.timed_out = False
 
     def tick(self):

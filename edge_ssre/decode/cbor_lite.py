@@ -34,10 +34,11 @@ def _half(h):
 
 
 class _Reader:
-    __slots__ = ("data", "pos", "items", "max_depth", "max_items", "max_string")
+    __slots__ = ("data", "view", "pos", "items", "max_depth", "max_items", "max_string")
 
     def __init__(self, data, max_depth, max_items, max_string):
         self.data = data
+        self.view = memoryview(data)  # strings are cut from it: one copy (the str), not two
         self.pos = 0
         self.items = 0
         self.max_depth = max_depth
@@ -49,7 +50,15 @@ class _Reader:
         if p + n > len(self.data):
             raise CborError("truncated at byte %d (needs %d more)" % (p, p + n - len(self.data)))
         self.pos = p + n
-        return self.data[p:p + n]
+        return self.view[p:p + n]
+
+    def need(self, n):
+        """Position of the next ``n`` bytes (consumed), without cutting them out."""
+        p = self.pos
+        if p + n > len(self.data):
+            raise CborError("truncated at byte %d (needs %d more)" % (p, p + n - len(self.data)))
+        self.pos = p + n
+        return p
 
     def byte(self):
         p = self.pos
@@ -63,12 +72,15 @@ class _Reader:
             return info
         if info == 24:
             return self.byte()
+        d = self.data
         if info == 25:
-            return struct.unpack(">H", self.take(2))[0]
+            p = self.need(2)
+            return d[p] << 8 | d[p + 1]
         if info == 26:
-            return struct.unpack(">I", self.take(4))[0]
+            p = self.need(4)
+            return (d[p] << 8 | d[p + 1]) * 65536 + (d[p + 2] << 8 | d[p + 3])
         if info == 27:
-            return struct.unpack(">Q", self.take(8))[0]
+            return struct.unpack_from(">Q", d, self.need(8))[0]
         raise CborError("reserved additional info %d at byte %d" % (info, self.pos - 1))
 
     def string(self, major, info):
@@ -85,7 +97,7 @@ class _Reader:
                 total += len(chunk)
                 if total > self.max_string:
                     raise CborError("string over %d bytes" % self.max_string)
-                parts.append(chunk)
+                parts.append(bytes(chunk))
             raw = b"".join(parts)
         else:
             raw = self.take(self._length(info))
@@ -140,11 +152,11 @@ class _Reader:
         if info == 22 or info == 23:
             return None
         if info == 25:
-            return _half(struct.unpack(">H", self.take(2))[0])
+            return _half(self.arg(25))
         if info == 26:
-            return struct.unpack(">f", self.take(4))[0]
+            return struct.unpack_from(">f", self.data, self.need(4))[0]
         if info == 27:
-            return struct.unpack(">d", self.take(8))[0]
+            return struct.unpack_from(">d", self.data, self.need(8))[0]
         if info == 31:
             raise CborError("unexpected break at byte %d" % (self.pos - 1))
         raise CborError("unsupported simple value %d at byte %d" % (info, self.pos - 1))
@@ -168,7 +180,7 @@ class _Reader:
             if indefinite and self._brk():
                 break
             k = self.item(depth)
-            if isinstance(k, (list, dict)):
+            if type(k) is list or type(k) is dict:
                 raise CborError("a map key is an array or map")
             m[k] = self.item(depth)
             n -= 1

@@ -74,6 +74,14 @@ class MicroGuard:
         self.ring = None
         self.ring_file = None
         self.stats = [0, 0, 0]  # inspected, blocked, store errors
+        # per-message working objects, reused (one message at a time)
+        self._out = []
+        self._budget = _budget.Budget(self.limits, clock) if clock is not None else _budget.Budget(self.limits)
+        self._env = Envelope(None, "mqtt")
+        self._decoded = _Decoded(None)
+        # a layer (JSON or base64 in a string) continues at its string's depth, so the walk
+        # never goes past max_depth + max_layers
+        self._path = [None] * (self.limits.max_depth + 2)
         if store is not None:
             self.open_store(store, t.STORE[0], t.STORE[2] == "overwrite")
 
@@ -170,15 +178,20 @@ class MicroGuard:
         return v
 
     def _inspect(self, topic, payload, client_id):
+        # One message at a time: the envelope, the decoded holder and the budget are the
+        # guard's own objects, reset per message, so a clean message allocates little more than
+        # its decoded document (the 2 KB target in docs/BENCHMARKS.md).
         lim = self.limits
-        out = []
+        out = self._out
+        del out[:]
         if isinstance(payload, str):
             payload = payload.encode("utf-8")
         if len(payload) > lim.max_bytes:
             out.append(Finding("limits.bytes", "limits", "", "%d bytes > %d" % (len(payload), lim.max_bytes),
                                "medium", "block"))
             return out
-        budget = _budget.Budget(lim, self.clock) if self.clock is not None else _budget.Budget(lim)
+        budget = self._budget
+        budget.reset()
         doc = None
         kind = sniff.sniff(payload)
         try:
@@ -186,11 +199,17 @@ class MicroGuard:
         except (ValueError, RuntimeError) as exc:  # malformed CBOR/JSON (json raises ValueError)
             out.append(Finding("limits.malformed", "limits", "", ("%s: %s" % (kind, exc))[:96], "medium", "block"))
         if self.telemetry is not None and topic is not None:
-            out.extend(self.telemetry.check(Envelope(payload, "mqtt", topic, client_id), _Decoded(doc), budget))
+            env = self._env
+            env.payload, env.topic, env.client_id = payload, topic, client_id
+            self._decoded.document = doc
+            found = self.telemetry.check(env, self._decoded, budget)
+            env.payload = self._decoded.document = None
+            if found:
+                out.extend(found)
         if doc is not None:
-            self._walk(doc, "", 0, 0, budget, out)
+            self._walk(doc, 0, 0, budget, out)
         elif kind == sniff.BINARY:
-            self._leaf(payload, "", VALUE, budget, out)
+            self._leaf(payload, 0, VALUE, budget, out)
         for name, path, detail in budget.exceeded:
             out.append(Finding("limits." + name, "limits", path, detail[:96], "medium",
                                "alert" if name == _budget.DEADLINE else "block"))
@@ -216,7 +235,7 @@ class MicroGuard:
                 inner = json.loads(text)
             except ValueError:
                 return None
-            return inner if isinstance(inner, (dict, list)) else None
+            return inner if type(inner) is dict or type(inner) is list else None
         if len(text) < base64_layer.MIN_LEN:
             return None
         raw = base64_layer.decode(text)
@@ -227,32 +246,48 @@ class MicroGuard:
         except (ValueError, RuntimeError):
             return None
 
-    def _walk(self, obj, path, depth, layers, budget, out):
+    def path(self, depth):
+        """The dotted path of the leaf being walked (built only for a finding)."""
+        out = ""
+        for i in range(depth):
+            k = self._path[i]
+            if isinstance(k, int):
+                out += "[%d]" % k
+            else:
+                out = out + "." + k if out else k
+        return out
+
+    def _walk(self, obj, depth, layers, budget, out):
+        # the path is kept in a fixed list (self._path[:depth]), not built per leaf
         if depth > self.limits.max_depth:
-            budget.exceed(_budget.DEPTH, path, "nesting deeper than %d" % self.limits.max_depth)
+            budget.exceed(_budget.DEPTH, self.path(depth), "nesting deeper than %d" % self.limits.max_depth)
             return
-        if isinstance(obj, dict):
+        t = type(obj)
+        if t is dict:
+            stack = self._path
             for k in obj:
                 if budget.timed_out:
                     return
-                p = path + "." + str(k) if path else str(k)
-                if isinstance(k, str):
-                    self._leaf(k, p, KEY, budget, out)
-                self._walk(obj[k], p, depth + 1, layers, budget, out)
-        elif isinstance(obj, list):
+                stack[depth] = k if type(k) is str else str(k)
+                if type(k) is str:
+                    self._leaf(k, depth + 1, KEY, budget, out)
+                self._walk(obj[k], depth + 1, layers, budget, out)
+        elif t is list:
+            stack = self._path
             for i in range(len(obj)):
                 if budget.timed_out:
                     return
-                self._walk(obj[i], path + "[%d]" % i, depth + 1, layers, budget, out)
-        elif isinstance(obj, (str, bytes)):
-            if isinstance(obj, str) and len(obj) > 1 and layers < self.limits.max_layers:
+                stack[depth] = i
+                self._walk(obj[i], depth + 1, layers, budget, out)
+        elif t is str or t is bytes:
+            if t is str and len(obj) > 1 and layers < self.limits.max_layers:
                 inner = self._layer(obj)
                 if inner is not None:
-                    self._walk(inner, path, depth + 1, layers + 1, budget, out)
+                    self._walk(inner, depth, layers + 1, budget, out)
                     return
-            self._leaf(obj, path, VALUE, budget, out)
+            self._leaf(obj, depth, VALUE, budget, out)
 
-    def _leaf(self, text, path, kind, budget, out):
+    def _leaf(self, text, depth, kind, budget, out):
         budget.leaves += 1
         if budget.leaves > self.limits.max_leaves:
             budget.exceed(_budget.LEAVES, "", "more than %d strings" % self.limits.max_leaves)
@@ -261,7 +296,8 @@ class MicroGuard:
         if not budget.tick():
             return
         if len(text) > self.limits.max_string:
-            budget.exceed(_budget.STRING, path, "%d bytes inspected of %d" % (self.limits.max_string, len(text)))
+            budget.exceed(_budget.STRING, self.path(depth),
+                          "%d bytes inspected of %d" % (self.limits.max_string, len(text)))
             text = text[:self.limits.max_string]
         hits = self.scanner.scan(text, kind)
         for idx in hits:
@@ -271,7 +307,7 @@ class MicroGuard:
                     text = str(text, "utf-8")
                 except UnicodeError:
                     text = repr(text)
-            out.append(Finding(r[0], r[1], path, excerpt_of(text), r[2], r[6]))
+            out.append(Finding(r[0], r[1], self.path(depth), excerpt_of(text), r[2], r[6]))
 
     # -- MQTT callbacks
 

@@ -26,11 +26,26 @@ _CLOCK = getattr(time, "monotonic", None) or _monotonic
 _FMT = {"json": (_sniff.JSON,), "cbor": (_sniff.CBOR,), "raw": (_sniff.TEXT, _sniff.BINARY)}
 
 
+_BUFFERS = (bytes, bytearray, str)
+_NONE = ()
+TOPIC_CACHE = 8  # topics remembered with their levels and table lookups
+
+
+def _add(out, finding):
+    if out is _NONE:
+        return [finding]
+    out.append(finding)
+    return out
+
+
 class TelemetryGuard:
     def __init__(self, policy, clock=None):
         self.policy = policy
         self.clock = clock or _CLOCK
         self.clients, self.topics = policy.rate_tables()
+        # topic -> (levels, denied, rule index): a device publishes to a few topics over and
+        # over; remembering them spares a split and two filter-table walks per message
+        self.known = {}
 
     def client_of(self, envelope, levels):
         if envelope.client_id is not None:
@@ -40,48 +55,61 @@ class TelemetryGuard:
             return levels[lvl]
         return None
 
+    def _topic(self, topic):
+        hit = self.known.get(topic)
+        if hit is None:
+            p = self.policy
+            levels = topic.split("/")
+            if len(topic) > p.max_topic_length or len(levels) > p.max_topic_levels:
+                return levels, None, -1
+            hit = (levels, p.deny.first(levels) >= 0, p.rule_table.first(levels))
+            if len(self.known) >= TOPIC_CACHE:
+                self.known.clear()
+            self.known[topic] = hit
+        return hit
+
     def check(self, envelope, decoded, budget):
+        """Findings for one message (an empty tuple when there are none)."""
         topic = envelope.topic
         if topic is None:
-            return ()
+            return _NONE
         p = self.policy
-        out = []
-        levels = topic.split("/")
-        if len(topic) > p.max_topic_length or len(levels) > p.max_topic_levels:
-            out.append(Finding("telemetry.topic_limits", "telemetry", "topic", topic[:96], "high", "block"))
-            return out
-        if p.deny.first(levels) >= 0:
-            out.append(Finding("telemetry.topic_denied", "telemetry", "topic", topic[:96], "high", "block"))
-            return out
+        levels, denied, idx = self._topic(topic)
+        if denied is None:
+            return [Finding("telemetry.topic_limits", "telemetry", "topic", topic[:96], "high", "block")]
+        if denied:
+            return [Finding("telemetry.topic_denied", "telemetry", "topic", topic[:96], "high", "block")]
+        out = _NONE
         now = self.clock()
         client = self.client_of(envelope, levels)
         if client is not None and p.client_rate is not None and not self.clients.allow(client, now):
-            out.append(Finding("telemetry.rate_client", "telemetry", "client", client[:96], "medium", "block"))
-        idx = p.rule_table.first(levels)
+            out = _add(out, Finding("telemetry.rate_client", "telemetry", "client", client[:96], "medium", "block"))
         if idx < 0:
             if p.unknown_topics != "allow":
-                out.append(Finding("telemetry.topic_unknown", "telemetry", "topic", topic[:96], "medium",
-                                   p.unknown_topics))
+                out = _add(out, Finding("telemetry.topic_unknown", "telemetry", "topic", topic[:96], "medium",
+                                        p.unknown_topics))
             return out
         rule = p.rules[idx]
         payload = envelope.payload
-        size = len(payload) if isinstance(payload, (bytes, bytearray, str)) else None
+        size = len(payload) if isinstance(payload, _BUFFERS) else None
         if rule.max_bytes is not None and size is not None and size > rule.max_bytes:
-            out.append(Finding("telemetry.oversize", "telemetry", "payload", "%d bytes > %d" % (size, rule.max_bytes),
-                               "medium", rule.action))
-        if rule.format != "any" and isinstance(payload, (bytes, bytearray)):
+            out = _add(out, Finding("telemetry.oversize", "telemetry", "payload",
+                                    "%d bytes > %d" % (size, rule.max_bytes), "medium", rule.action))
+        if rule.format != "any" and (isinstance(payload, bytes) or isinstance(payload, bytearray)):
             got = _sniff.sniff(bytes(payload[:4096]) if len(payload) > 4096 else bytes(payload))
             if got not in _FMT[rule.format]:
-                out.append(Finding("telemetry.format", "telemetry", "payload", "expected %s, got %s" % (rule.format, got),
-                                   "medium", rule.action))
+                out = _add(out, Finding("telemetry.format", "telemetry", "payload",
+                                        "expected %s, got %s" % (rule.format, got), "medium", rule.action))
         rate = rule.rate or p.topic_rate
         if rate is not None and not self.topics.allow(topic, now, 1.0, rate[0], rate[1]):
-            out.append(Finding("telemetry.rate_topic", "telemetry", "topic", topic[:96], "medium", rule.action))
+            out = _add(out, Finding("telemetry.rate_topic", "telemetry", "topic", topic[:96], "medium", rule.action))
         if rule.schema.fields or rule.unknown_fields != "allow":
             doc = decoded.document if decoded is not None else None
             for kind, field, detail in rule.schema.check(doc):
                 if kind == "unknown_field":
-                    out.append(Finding("telemetry.unknown_field", "telemetry", field, detail, "low", rule.unknown_fields))
+                    out = _add(out, Finding("telemetry.unknown_field", "telemetry", field, detail, "low",
+                                            rule.unknown_fields))
                 else:
-                    out.append(Finding("telemetry.schema", "telemetry", field, detail[:96], "medium", rule.action))
+                    out = _add(out, Finding("telemetry.schema", "telemetry", field, detail[:96], "medium",
+                                            rule.action))
         return out

@@ -10,9 +10,15 @@ counts the shares so an operator can size the table.
 
 
 def _fingerprint(key):
-    h = 2166136261
-    for ch in key.encode("utf-8") if isinstance(key, str) else key:
-        h = ((h ^ ch) * 16777619) & 0xFFFFFFFF
+    """24-bit djb2 of the key's characters: every step stays a small int (no allocation on a
+    board, where ints past 2**30 are heap objects) and the value is the same on both runtimes."""
+    h = 5381
+    if isinstance(key, str):
+        for ch in key:
+            h = ((h << 5) + h + ord(ch)) & 0xFFFFFF
+    else:
+        for ch in key:
+            h = ((h << 5) + h + ch) & 0xFFFFFF
     return h
 
 
@@ -35,7 +41,7 @@ class RateTable:
         """Take ``cost`` tokens for ``key`` at time ``now`` (seconds); False when over the limit."""
         rate = self.rate if rate is None else rate
         burst = self.burst if burst is None else burst
-        fp = _fingerprint(key) | 1  # never 0: 0 marks a free slot
+        fp = _fingerprint(key) * 2 + 1  # never 0: 0 marks a free slot
         i = fp % self.slots
         owner = self.keys[i]
         tokens = self.tokens[i] + (now - self.stamps[i]) * rate
