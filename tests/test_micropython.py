@@ -209,3 +209,16 @@ def test_core_type_checks_against_micropython_stubs(tmp_path):
     check.unlink()
     res = mypy()
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+@needs_runtime
+def test_bench_micro_runs_on_both_runtimes(tmp_path):
+    """A short run of tools/bench_micro.py: both runtimes report, the message is let through."""
+    out = tmp_path / "bench.json"
+    res = subprocess.run([sys.executable, os.path.join(os.path.dirname(HERE), "..", "tools", "bench_micro.py"),
+                          "--messages", "20", "--json", str(out)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    r = json.loads(out.read_text())
+    for rt in ("cpython", "micropython"):
+        assert r[rt]["verdicts"] == ["allow", "allow"], r[rt]
+        assert r[rt]["table_bytes"] > 0 and r[rt]["alloc_cbor"] > 0 and r[rt]["rate_cbor"] > 0

@@ -118,7 +118,8 @@ def message():
     import cbor2
     doc = {"dev": "plant-3-sensor-17", "ts": 1764064800, "temp": 21.375, "hum": 40.25, "pressure": 1013.2,
            "battery": 3.71, "status": "ok", "fw": "2.4.1", "note": "line 2, cabinet B, north wall"}
-    doc["note"] += "x" * max(0, 200 - len(cbor2.dumps(doc)))  # the CBOR message is 200 B
+    filler = ", recalibrated by crew 4 after the October service; next check due in thirty days"
+    doc["note"] += filler[:max(0, 200 - len(cbor2.dumps(doc)))]  # the CBOR message is 200 B
     return json.dumps(doc, separators=(",", ":")).encode(), cbor2.dumps(doc)
 
 
