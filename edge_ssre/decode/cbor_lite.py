@@ -46,10 +46,8 @@ class _Reader:
         self.max_string = max_string
 
     def take(self, n):
-        p = self.pos
-        if p + n > len(self.data):
-            raise CborError("truncated at byte %d (needs %d more)" % (p, p + n - len(self.data)))
-        self.pos = p + n
+        """The next ``n`` bytes (consumed), as a view."""
+        p = self.need(n)
         return self.view[p:p + n]
 
     def need(self, n):

@@ -63,7 +63,6 @@ class MicroGuard:
         lim = t.LIMITS
         self.limits = _budget.Limits(max_bytes=lim[0], max_depth=lim[1], max_leaves=lim[2], max_layers=lim[3],
                                      max_string=lim[4], deadline_us=lim[5], clock_every=lim[6])
-        self.clock = clock
         self.rules = t.RULES
         self.scanner = _scan.Scanner(t)
         self.telemetry = None
@@ -76,11 +75,11 @@ class MicroGuard:
         self.stats = [0, 0, 0]  # inspected, blocked, store errors
         # per-message working objects, reused (one message at a time)
         self._out = []
-        self._budget = _budget.Budget(self.limits, clock) if clock is not None else _budget.Budget(self.limits)
+        self._budget = _budget.Budget(self.limits, clock)
         self._env = Envelope(None, "mqtt")
         self._decoded = _Decoded(None)
-        # a layer (JSON or base64 in a string) continues at its string's depth, so the walk
-        # never goes past max_depth + max_layers
+        # the walk stops past max_depth (a layer, JSON or base64 in a string, continues at its
+        # string's depth), so the path never has more than max_depth + 1 parts
         self._path = [None] * (self.limits.max_depth + 2)
         if store is not None:
             self.open_store(store, t.STORE[0], t.STORE[2] == "overwrite")
@@ -268,9 +267,11 @@ class MicroGuard:
             for k in obj:
                 if budget.timed_out:
                     return
-                stack[depth] = k if type(k) is str else str(k)
                 if type(k) is str:
+                    stack[depth] = k
                     self._leaf(k, depth + 1, KEY, budget, out)
+                else:
+                    stack[depth] = str(k)
                 self._walk(obj[k], depth + 1, layers, budget, out)
         elif t is list:
             stack = self._path

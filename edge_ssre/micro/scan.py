@@ -39,28 +39,32 @@ def _hexval(c):
     return c - 87 if 97 <= c <= 102 else -1
 
 
-def percent_decode(b):
-    """``%xx`` and ``%uXXXX`` (ASCII range) decoded; other bytes kept."""
-    if b.find(b"%") < 0:
+def _unescape(b, lead, marker):
+    """``<lead><marker>HH`` and ``<lead>uHHHH`` (ASCII range) decoded, other bytes kept: ``%xx`` /
+    ``%uXXXX`` with ``lead`` ``%`` and no marker, ``\\xNN`` / ``\\uNNNN`` with ``\\`` and ``x``."""
+    if b.find(lead) < 0:
         return b
+    lead = lead[0]
+    m = len(marker)
+    mark = marker[0] if m else -1
     out = bytearray()
     i, n = 0, len(b)
     while i < n:
         c = b[i]
-        if c == 0x25 and i + 2 < n:
-            hi, lo = _hexval(b[i + 1]), _hexval(b[i + 2])
-            if hi >= 0 and lo >= 0:
-                out.append(hi * 16 + lo)
-                i += 3
-                continue
-            if (b[i + 1] | 0x20) == 0x75 and i + 5 < n:  # %uXXXX
-                d = [_hexval(b[i + k]) for k in (2, 3, 4, 5)]
-                if min(d) >= 0:
-                    v = ((d[0] * 16 + d[1]) * 16 + d[2]) * 16 + d[3]
-                    if v < 0x80:
-                        out.append(v)
-                        i += 6
-                        continue
+        if c == lead:
+            j = i + 1 + m  # the first hex digit of the short form
+            if j + 1 < n and (m == 0 or b[i + 1] | 0x20 == mark):
+                hi, lo = _hexval(b[j]), _hexval(b[j + 1])
+                if hi >= 0 and lo >= 0:
+                    out.append(hi * 16 + lo)
+                    i = j + 2
+                    continue
+            if i + 5 < n and b[i + 1] | 0x20 == 0x75 and b[i + 2] == 0x30 and b[i + 3] == 0x30:
+                hi, lo = _hexval(b[i + 4]), _hexval(b[i + 5])
+                if 0 <= hi < 8 and lo >= 0:
+                    out.append(hi * 16 + lo)
+                    i += 6
+                    continue
         out.append(c)
         i += 1
     return bytes(out)
@@ -99,42 +103,17 @@ def _entities(b):
     return bytes(out)
 
 
-def _escapes(b):
-    """``\\xNN`` and ``\\uNNNN`` (ASCII range) decoded."""
-    if b.find(b"\\") < 0:
-        return b
-    out = bytearray()
-    i, n = 0, len(b)
-    while i < n:
-        c = b[i]
-        if c == 0x5C and i + 3 < n and b[i + 1] | 0x20 == 0x78:
-            hi, lo = _hexval(b[i + 2]), _hexval(b[i + 3])
-            if hi >= 0 and lo >= 0:
-                out.append(hi * 16 + lo)
-                i += 4
-                continue
-        if c == 0x5C and i + 5 < n and b[i + 1] | 0x20 == 0x75 and b[i + 2] == 0x30 and b[i + 3] == 0x30:
-            hi, lo = _hexval(b[i + 4]), _hexval(b[i + 5])
-            if hi >= 0 and lo >= 0 and hi < 8:
-                out.append(hi * 16 + lo)
-                i += 6
-                continue
-        out.append(c)
-        i += 1
-    return bytes(out)
-
-
 def normalize(raw_lower):
     """The ``norm`` view of an already lower-cased raw view."""
     b = raw_lower
     if b.find(b"%") >= 0:
-        b = percent_decode(percent_decode(b))
+        b = _unescape(_unescape(b, b"%", b""), b"%", b"")
     if b.find(b"&") >= 0:
         b = _entities(b)
         if b.find(b"%") >= 0:
-            b = percent_decode(b)
+            b = _unescape(b, b"%", b"")
     if b.find(b"\\") >= 0:
-        b = _escapes(b)
+        b = _unescape(b, b"\\", b"x")
     if b is raw_lower:
         return b
     return b.lower().replace(b"\x00", b"\x01")
@@ -362,6 +341,7 @@ class Scanner:
             if not keys:
                 continue
             _, gstart, joined, nstart, owners, modes = self.prefilter[v]
+            objs = self.needles[v] if self.needles is not None else None
             # compact and nospace only drop or merge bytes of norm: a key byte missing from
             # norm is missing from them too, so they are built only when a group may match
             probe = views[RAW] if v == RAW else self.view(views, NORM)
@@ -381,8 +361,8 @@ class Scanner:
                     a, b = nstart[j], nstart[j + 1]
                     m = modes[j]
                     if m & 3 == 0:
-                        if self.needles is not None:
-                            found = self.needles[v][j] in text
+                        if objs is not None:
+                            found = objs[j] in text
                         else:
                             found = _find_in(text, n, key, joined, a, b, m >> 2)
                     else:

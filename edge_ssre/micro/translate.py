@@ -97,50 +97,22 @@ def fits(node):
     return size(node[1]) + 4 <= MAX_OFFSET and fits(node[1])
 
 
-def first(node):
+def _edge(node, at_end):
+    """Characters (w/n) the node may put at its start (or end), with "e" if it may match empty."""
     tag = node[0]
     if tag == "bnd":
         return EMPTY
     if tag == "atom":
-        return node[3]
+        return node[4] if at_end else node[3]
     if tag == "alt":
         out = set()
         for n in node[1]:
-            out |= first(n)
+            out |= _edge(n, at_end)
         return frozenset(out)
     if tag == "rep":
-        f = first(node[1])
+        f = _edge(node[1], at_end)
         return f | EMPTY if node[2][0] in "*?" else f
-    out = set()
-    for n in node[1]:
-        f = first(n)
-        out |= f - EMPTY
-        if "e" not in f:
-            return frozenset(out)
-    return frozenset(out | EMPTY)
-
-
-def last(node):
-    tag = node[0]
-    if tag == "bnd":
-        return EMPTY
-    if tag == "atom":
-        return node[4]
-    if tag == "alt":
-        out = set()
-        for n in node[1]:
-            out |= last(n)
-        return frozenset(out)
-    if tag == "rep":
-        f = last(node[1])
-        return f | EMPTY if node[2][0] in "*?" else f
-    out = set()
-    for n in reversed(node[1]):
-        f = last(n)
-        out |= f - EMPTY
-        if "e" not in f:
-            return frozenset(out)
-    return frozenset(out | EMPTY)
+    return _side(node[1][::-1] if at_end else node[1], at_end, EMPTY)
 
 
 def emit(node):
@@ -290,7 +262,7 @@ def _unstar(x):
 
 def _star(x, lazy):
     x = _unstar(x)
-    if "e" in first(x):  # still nullable (e.g. a sequence of optional parts): no bounded backtracking
+    if "e" in _edge(x, False):  # still nullable (e.g. a sequence of optional parts): no bounded backtracking
         raise Untranslatable("unbounded repeat of a group that can match nothing")
     return ("rep", x, "*?" if lazy else "*")
 
@@ -344,11 +316,6 @@ def _seq(items, ctx):
     return ("seq", nodes)
 
 
-def _edge(node, at_end):
-    """Characters (w/n) the node may put at its start (or end), with "e" if it may match empty."""
-    return last(node) if at_end else first(node)
-
-
 def _resolve(node, before, after, ctx):
     """Replace every BOUNDARY by what it means between ``before`` and ``after`` (sets over w/n/S/E)."""
     tag = node[0]
@@ -358,7 +325,7 @@ def _resolve(node, before, after, ctx):
         return ("alt", [_resolve(n, before, after, ctx) for n in node[1]])
     if tag == "rep":
         body = node[1]
-        return ("rep", _resolve(body, before | (last(body) - EMPTY), after | (first(body) - EMPTY), ctx), node[2])
+        return ("rep", _resolve(body, before | (_edge(body, True) - EMPTY), after | (_edge(body, False) - EMPTY), ctx), node[2])
     items = node[1]
     out = []
     for i, x in enumerate(items):

@@ -85,12 +85,13 @@ def loss_record(dropped, reason, device="", boot="", ts=None):
 
 
 def encode(rec):
-    """CBOR bytes of a record (cbor2 on CPython; a minimal encoder where it is missing)."""
+    """CBOR bytes of a record (cbor2; the small encoder of the micro core where cbor2 is missing)."""
     try:
         import cbor2
         return cbor2.dumps(rec)
-    except ImportError:  # pragma: no cover - MicroPython
-        return _mini_cbor(rec)
+    except ImportError:  # pragma: no cover - cbor2 is a core dependency
+        from ..decode.cbor_lite import dumps
+        return dumps(rec)
 
 
 def decode(data):
@@ -101,32 +102,3 @@ def decode(data):
     except ImportError:  # pragma: no cover
         import json
         return json.loads(data)
-
-
-def _head(major, n):
-    if n < 24:
-        return bytes([major << 5 | n])
-    if n < 256:
-        return bytes([major << 5 | 24, n])
-    if n < 65536:
-        return bytes([major << 5 | 25]) + n.to_bytes(2, "big")
-    return bytes([major << 5 | 26]) + n.to_bytes(4, "big")
-
-
-def _mini_cbor(obj):
-    """Maps of text keys to text, non-negative ints, floats (as text) and None."""
-    if isinstance(obj, dict):
-        out = _head(5, len(obj))
-        for k, v in obj.items():
-            out += _mini_cbor(k) + _mini_cbor(v)
-        return out
-    if isinstance(obj, str):
-        b = obj.encode("utf-8")
-        return _head(3, len(b)) + b
-    if obj is None:
-        return b"\xf6"
-    if isinstance(obj, bool):
-        return b"\xf5" if obj else b"\xf4"
-    if isinstance(obj, int) and obj >= 0:
-        return _head(0, obj)
-    return _mini_cbor(repr(obj))
