@@ -18,7 +18,7 @@ from .aws_envelopes import detect_trigger, extract
 VALUE, KEY, URI, HEADER, RAW, KEYS = 0, 1, 2, 3, 4, 5
 
 
-_NESTED = (dict, list, tuple, bytes, bytearray)
+_NESTED = frozenset((dict, list, tuple, bytes, bytearray))
 
 try:
     from .base64_layer import decode as _b64decode
@@ -154,7 +154,7 @@ class Walker:
                     # the decoded document replaces the string: its leaves and keys cover it
                     self.walk(doc, path, depth + 1, layers + 1, kind)
                     return
-            elif n >= 16 and kind != URI:
+            elif n >= 16 and kind != URI and " " not in s:  # base64 has no spaces; prose does
                 raw = _b64decode(s)
                 if raw is not None:
                     self.leaf(path, s, kind)
@@ -232,11 +232,14 @@ def decode_event(payload, source="auto", budget=None, topic=None):
     w = Walker(budget)
     doc = payload
     if isinstance(payload, (bytes, bytearray, memoryview)):
-        data = bytes(payload)
+        data = payload if type(payload) is bytes else bytes(payload)
         if source == "raw":
             doc = w.payload(data, "", 0, 0, RAW, force_text=True)
             return Decoded("raw", None, None, w.out)
         doc = w.payload(data, "", 0, 0, walk=False)
+        if type(doc) is dict and source == "mqtt":  # the usual telemetry message: no envelope to look for
+            w.walk(doc)
+            return Decoded(source, None, doc, w.out)
         if not isinstance(doc, (dict, list)):
             if doc is not None and not isinstance(doc, str):
                 w.walk(doc)  # a CBOR/JSON scalar

@@ -186,6 +186,7 @@ class Ruleset:
         values, clean key sets) cost one lookup here, without a call per leaf. Stops when the
         deadline passes (read every 32 leaves, and after a leaf that fired)."""
         clean = self.clean
+        clean_keysets = self.clean_keysets
         scan = self.scan
         i = 0
         for path, text, kind in leaves:
@@ -197,7 +198,8 @@ class Ruleset:
                 budget.exceed("string", path, "value of %d characters; inspected the first %d" % (n, max_string))
                 text = text[:max_string]
             if kind == _KEYS:
-                self._scan_keys(path, text, budget, hits)
+                if text not in clean_keysets:
+                    self._scan_keys(path, text, budget, hits)
                 continue
             if n <= CLEAN_CACHE_LEN and (n < 2 or text in clean[kind]):
                 continue
