@@ -198,3 +198,20 @@ def test_package_never_imports_tools():
                     text = fh.read()
                 for mod in ("report_common", "ddwaf_peer", "bench_inspect", "evaluate", "tools"):
                     assert "import %s" % mod not in text and "from %s" % mod not in text, (name, mod)
+
+
+def test_bench_behavior_runs_end_to_end_with_its_services_process():
+    """One round of tools/bench_behavior.py: bare and monitored interpreters against the services
+    process, every case reported, and the services process gone afterwards."""
+    res = run_tool("bench_behavior.py", "--markdown", "--rounds", "1", "--repeats", "1", timeout=180)
+    assert res.returncode == 0, res.stderr[-2000:]
+    rows = [line for line in res.stdout.splitlines() if line.startswith("| ") and " us " in line]
+    assert [r.split(" | ")[0] for r in rows] == ["| open+read+close of a file",
+                                                  "| connect to a loopback port (getaddrinfo + connect)",
+                                                  "| I/O-light handler (6 file opens, 1 connect, JSON)",
+                                                  "| typical edge handler (read config, HTTP request/reply over "
+                                                  "loopback, write result)"]
+    for row in rows:
+        assert ("PASS" in row or "FAIL" in row) and "nan" not in row
+    ps = subprocess.run(["pgrep", "-f", r"sys\.stdin\.read\(\)  # until the bench"], capture_output=True, text=True)
+    assert ps.stdout.strip() == ""

@@ -14,8 +14,13 @@ out only the installed hook's early exit, paid on every audit event in or out of
 Handlers (real files and real loopback sockets, no mocks):
   * I/O-light: 6 opens of a small JSON file, 1 connect (closed at once), a JSON parse.
   * typical edge handler: reads its config file, makes an HTTP/1.1 request (http.client) to a
-    local service (a thread in the same interpreter answering on a loopback socket), reads the
-    reply, writes a result file.
+    local service (another process answering on a loopback socket), reads the reply, writes a
+    result file.
+
+The services (the connect target and the HTTP service) run in one separate, unmonitored process
+shared by every round, as a handler's services do: threads inside the measured interpreter would
+run the audit hook too and trade the GIL with the handler, which measured scheduling, not the
+monitor.
 
     python tools/bench_behavior.py [--markdown] [--rounds N] [--repeats N]
 """
@@ -26,6 +31,39 @@ import statistics
 import subprocess
 import sys
 import time
+
+SERVICES = r'''
+import json, socket, sys, threading
+# a port that accepts and closes at once, and a local HTTP/1.1 service: one request per
+# connection, a small JSON answer. Its own process, as a handler's services are: threads in the
+# measured interpreter would run the audit hook too and compete with the handler for the GIL.
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1024)
+svc = socket.socket(); svc.bind(("127.0.0.1", 0)); svc.listen(1024)
+BODY = json.dumps({"id": 7, "price": 12.5, "stock": 31, "currency": "EUR"}).encode()
+REPLY = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+         % len(BODY)) + BODY
+
+def sink():
+    while True:
+        srv.accept()[0].close()
+
+def serve():
+    while True:
+        conn, _ = svc.accept()
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            conn.sendall(REPLY)
+
+threading.Thread(target=sink, daemon=True).start()
+threading.Thread(target=serve, daemon=True).start()
+print(srv.getsockname()[1], svc.getsockname()[1], flush=True)
+sys.stdin.read()  # until the bench closes our stdin
+'''
 
 CHILD = r'''
 import http.client, json, os, socket, statistics, sys, tempfile, threading, time
@@ -40,29 +78,7 @@ with open(config, "w") as fh:
     json.dump({"service": "/quote", "currency": "EUR", "margin": 0.07, "fields": ["id", "price", "stock"]}, fh)
 result_path = os.path.join(tmp, "result.json")
 
-srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1024)
-port = srv.getsockname()[1]
-threading.Thread(target=lambda: [srv.accept()[0].close() for _ in iter(int, 1)], daemon=True).start()
-
-# the local service: HTTP/1.1, one request per connection, a small JSON answer
-BODY = json.dumps({"id": 7, "price": 12.5, "stock": 31, "currency": "EUR"}).encode()
-REPLY = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
-         % len(BODY)) + BODY
-svc = socket.socket(); svc.bind(("127.0.0.1", 0)); svc.listen(1024)
-svc_port = svc.getsockname()[1]
-
-def serve():
-    while True:
-        conn, _ = svc.accept()
-        with conn:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-            conn.sendall(REPLY)
-threading.Thread(target=serve, daemon=True).start()
+port, svc_port = int(sys.argv[3]), int(sys.argv[4])  # the services run in another process (see SERVICES)
 
 def op_open():
     with open(path) as fh:
@@ -146,8 +162,9 @@ CASES = (("open", "open+read+close of a file", "op"),
          ("typical", "typical edge handler (read config, HTTP request/reply over loopback, write result)", "handler"))
 
 
-def run(mode, repeats):
-    r = subprocess.run([sys.executable, "-c", CHILD, mode, str(repeats)], capture_output=True, text=True, timeout=600,
+def run(mode, repeats, ports):
+    r = subprocess.run([sys.executable, "-c", CHILD, mode, str(repeats)] + [str(p) for p in ports],
+                       capture_output=True, text=True, timeout=600,
                        cwd=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     if r.returncode != 0:
         raise SystemExit(r.stderr)
@@ -160,10 +177,17 @@ def main(argv=None):
     rounds = int(argv[argv.index("--rounds") + 1]) if "--rounds" in argv else 7
     repeats = int(argv[argv.index("--repeats") + 1]) if "--repeats" in argv else 21
     bare, mon = [], []
-    for i in range(rounds):
-        order = (("monitor", mon), ("bare", bare)) if i % 2 else (("bare", bare), ("monitor", mon))
-        for mode, into in order:
-            into.append(run(mode, repeats))
+    services = subprocess.Popen([sys.executable, "-c", SERVICES], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                text=True)
+    try:
+        ports = [int(p) for p in services.stdout.readline().split()]
+        for i in range(rounds):
+            order = (("monitor", mon), ("bare", bare)) if i % 2 else (("bare", bare), ("monitor", mon))
+            for mode, into in order:
+                into.append(run(mode, repeats, ports))
+    finally:
+        services.stdin.close()
+        services.wait(timeout=10)
     rows = []
     for key, name, kind in CASES:
         b = statistics.median(r[key] for r in bare)

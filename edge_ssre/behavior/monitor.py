@@ -62,10 +62,12 @@ def current_request_id():
 class Invocation:
     """One invocation: the context for the handler's duration (sync or async); ``with`` it."""
 
-    __slots__ = ("monitor", "request_id", "findings", "_token")
+    __slots__ = ("monitor", "request_id", "findings", "paths", "nets", "_token")
 
     def __init__(self, monitor, request_id):
         self.monitor = monitor
+        self.paths = monitor._path_decisions  # the monitor's remembered decisions, one lookup away
+        self.nets = monitor._net_decisions
         self.request_id = request_id
         self.findings = []
 
@@ -89,7 +91,7 @@ def _hook(event, args):
     if event not in _EVENTS:
         return
     inv = _current.get()
-    if inv is None or _internal.get():
+    if inv is None:
         if event in _NAMESPACE_EVENTS:
             _forget_paths()
         return
@@ -98,27 +100,28 @@ def _hook(event, args):
     # costs one dict lookup. The facts are exact: ``open``'s whole (path, mode, flags), so a read
     # never answers for a write; (host, port), so one port never answers for another. Only the
     # caller's own objects (path, host, port) can be of another type; they must be exact builtins
-    # to be looked up (see _plain).
-    monitor = inv.monitor
+    # to be looked up (see _plain). A remembered "no action" answers for the guard's own I/O too,
+    # so that one is told apart only when the operation is judged.
     table = fact = None
     try:  # a hand-raised event (sys.audit) may carry anything
         if event == "open":
             if type(args[0]) is str:
-                table, fact = monitor._path_decisions, args
+                table, fact = inv.paths, args
         elif event == "socket.connect":
             addr = args[1]
             if type(addr) is tuple and type(addr[0]) is str and type(addr[1]) is int:
-                table, fact = monitor._net_decisions, addr[:2]
+                table, fact = inv.nets, addr[:2]
         elif event == "socket.getaddrinfo":
             if type(args[0]) is str and type(args[1]) is int:
-                table, fact = monitor._net_decisions, args[:2]
+                table, fact = inv.nets, args[:2]
         elif event in _NAMESPACE_EVENTS:
             _forget_paths()
         if fact is not None and fact in table:
             return
     except (TypeError, IndexError):
         table = fact = None
-    monitor.observe(inv, event, args, table, fact)
+    if not _internal.get():
+        inv.monitor.observe(inv, event, args, table, fact)
 
 
 def _forget_paths():
