@@ -13,8 +13,11 @@ The publisher's client id is not part of an MQTT PUBLISH: the sidecar takes it f
 user property ``client_id`` when present, else from topic level ``client_id_level`` (0-based)
 when configured.
 
-A bounded queue sits between paho's network thread and the inspecting worker; overflow is
-counted and reported, never silent. Reconnects use paho's backoff (``reconnect_delay_set``);
+Two connections: the input one subscribes (and acknowledges QoS 1/2 messages once the broker has
+the republished copy: at least once end to end), the output one publishes. A bounded queue sits
+between the input thread and the inspecting worker; a message that finds it full waits for room
+(up to ``INTAKE_WAIT``: a burst slows the broker down instead of losing data), and what overflows
+after that is counted and reported, never silent. Reconnects use paho's backoff (``reconnect_delay_set``);
 SIGTERM/SIGINT stop cleanly. A stats line is written every ``stats_interval`` seconds.
 
 Config file (TOML)::
@@ -31,6 +34,7 @@ Config file (TOML)::
     [telemetry]                         # telemetry policy (see edge_ssre/telemetry/policy.py)
 """
 
+import collections
 import json
 import os
 import queue
@@ -41,6 +45,9 @@ import time
 
 from ..envelope import Envelope
 from ..errors import PolicyError
+from .mqtt_client import client_class, compact_properties
+
+INTAKE_WAIT = 2.0  # seconds the input thread waits for queue room before a message overflows
 
 
 class JsonLinesSink:
@@ -138,25 +145,42 @@ class Sidecar:
         self.stats_out = stats_out or sys.stderr
         self.stop_event = threading.Event()
         self.connected = threading.Event()
-        kw = {"callback_api_version": mqtt.CallbackAPIVersion.VERSION2, "client_id": client_id or "",
-              "protocol": mqtt.MQTTv5 if self.v5 else mqtt.MQTTv311, "manual_ack": True}
-        self.client = mqtt.Client(**kw)
-        if tls:
-            self.client.tls_set(ca_certs=tls.get("ca"), certfile=tls.get("cert"), keyfile=tls.get("key"))
-        if username is not None:
-            self.client.username_pw_set(username, password)
-        self.client.reconnect_delay_set(min_delay=0.2, max_delay=15)
-        self.client.max_queued_messages_set(queue_depth)
-        self.client.max_inflight_messages_set(100)
+        # two connections: the input one only subscribes and acknowledges, the output one only
+        # publishes. The input thread may then wait for queue room (backpressure on QoS 1/2)
+        # without ever holding up what the worker publishes, and each reads and writes on its own.
+        self.client = self._connection(client_class(), client_id, tls, username, password)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.out = self._connection(client_class(), client_id and client_id + "-out", tls, username, password)
+        self.out.max_queued_messages_set(queue_depth)
+        self.out.max_inflight_messages_set(100)
+        # Our copies not yet written (QoS 0) or acknowledged by the broker (QoS 1/2), oldest first:
+        # (paho's MQTTMessageInfo or None, the input's (connection epoch, message id, QoS) or None).
+        # A device's QoS 1/2 message is acknowledged only once the broker holds our copy (at least
+        # once end to end), and the worker waits while ``out_window`` copies are open, so it never
+        # outruns the output connection (paho queues QoS 0 packets without a limit).
+        self.window = collections.deque()
+        self.out_window = max(16, min(1024, queue_depth // 2))
+        self.epoch = 0
         self.host, self.port = host, port
 
-    # ---- network thread ---------------------------------------------------------------
+    def _connection(self, cls, client_id, tls, username, password):
+        mqtt = self.mqtt
+        c = cls(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or "",
+                protocol=mqtt.MQTTv5 if self.v5 else mqtt.MQTTv311, manual_ack=True)
+        if tls:
+            c.tls_set(ca_certs=tls.get("ca"), certfile=tls.get("cert"), keyfile=tls.get("key"))
+        if username is not None:
+            c.username_pw_set(username, password)
+        c.reconnect_delay_set(min_delay=0.2, max_delay=15)
+        return c
+
+    # ---- network threads --------------------------------------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties=None):
         if getattr(reason_code, "is_failure", False):
             return
+        self.epoch += 1  # message ids of an earlier connection must not be acknowledged on this one
         for f in self.inputs:
             if self.v5:
                 # retain-as-published: a retained reading stays retained when republished
@@ -170,14 +194,60 @@ class Sidecar:
         self.connected.clear()
 
     def _on_message(self, client, userdata, msg):
-        item = (time.perf_counter(), msg.topic, msg.payload, msg.qos, msg.retain, getattr(msg, "properties", None),
-                msg.mid)
+        item = (time.perf_counter(), msg.topic, msg.payload, msg.qos, msg.retain,
+                compact_properties(msg.properties) if self.v5 else None,
+                (self.epoch, msg.mid, msg.qos) if msg.qos else None)
         try:
             self.q.put_nowait(item)
+            return
         except queue.Full:
-            self.stats.overflow += 1
-            if msg.qos:
-                client.ack(msg.mid, msg.qos)  # dropped: acknowledge so the broker does not stall
+            pass
+        # Full: hold this thread (and so the reading of the input connection) until the worker frees
+        # a slot. TCP then slows the broker down and it keeps the backlog, under its own limits:
+        # pacing, not loss, for a burst the worker can work off. Brokers do not always keep to a
+        # client's Receive Maximum (Debian's mosquitto 2.0.11 sends past it once acknowledgements
+        # flow), so this wait is also what bounds the queue at QoS 1/2. Only a worker that frees no
+        # slot for INTAKE_WAIT seconds makes a message overflow (counted).
+        try:
+            self.q.put(item, timeout=INTAKE_WAIT)
+            return
+        except queue.Full:
+            if item[6] is not None:
+                self._ack(item[6])  # dropped after all: do not stall the broker
+        self.stats.overflow += 1
+
+    def _ack(self, ref):
+        epoch, mid, qos = ref
+        if epoch == self.epoch:
+            self.client.ack(mid, qos)
+
+    def _settle(self):
+        """Acknowledge the devices' QoS 1/2 messages whose republished copies the broker now holds.
+        A broker acknowledges QoS 1/2 publications in the order it received them (MQTT 3.1.1
+        4.6.0-2/4, MQTT 5 4.6.0-2/4), so this reads from the oldest and stops at the first still open."""
+        window = self.window
+        while window and (window[0][0] is None or window[0][0].is_published()):
+            ref = window.popleft()[1]
+            if ref is not None:
+                self._ack(ref)
+
+    def _ack_in_order(self, ref):
+        """Acknowledge now, or after the older messages still waiting for the broker (in order)."""
+        if self.window:
+            self.window.append((None, ref))
+        else:
+            self._ack(ref)
+
+    def _room(self):
+        """Wait while ``out_window`` copies are open (not written, or not acknowledged)."""
+        window = self.window
+        self._settle()
+        while len(window) >= self.out_window and not self.stop_event.is_set():
+            try:
+                window[0][0].wait_for_publish(0.05)
+            except (AttributeError, ValueError, RuntimeError):  # None, or not queued after all
+                self.stop_event.wait(0.001)
+            self._settle()
 
     # ---- worker -------------------------------------------------------------------------
     def _client_id(self, props):
@@ -187,7 +257,10 @@ class Sidecar:
                     return v
         return None
 
-    def handle(self, received, topic, payload, qos, retain, props, mid=None):
+    def handle(self, received, topic, payload, qos, retain, props, ref=None):
+        """Inspect one message and republish or quarantine it. ``ref`` (input connection epoch,
+        message id, QoS) is what acknowledges a QoS 1/2 message to the broker: once our copy is
+        acknowledged by the broker, or at once when nothing is published."""
         st = self.stats
         st.messages += 1
         env = Envelope(payload, "mqtt", topic, self._client_id(props), {"qos": qos, "retain": retain})
@@ -196,50 +269,58 @@ class Sidecar:
         if verdict.action == "block":
             st.blocked += 1
             if self.quarantine:
-                self._publish(self.quarantine + "/" + topic, payload, qos, False, out_props)
+                ref = self._publish(self.quarantine + "/" + topic, payload, qos, False, out_props, ref)
                 st.quarantined += 1
         else:
             if verdict.action == "alert":
                 st.alerts += 1
             st.allowed += 1
-            self._publish(self.output_prefix + "/" + topic, payload, qos, retain, out_props)
-        if qos and mid is not None:
-            # QoS 1/2 are acknowledged to the broker only once handled: the broker's in-flight window
-            # then holds back the rest, so a flood at QoS 1 slows down instead of overflowing the queue
-            self.client.ack(mid, qos)
+            ref = self._publish(self.output_prefix + "/" + topic, payload, qos, retain, out_props, ref)
+        if ref is not None:
+            self._ack_in_order(ref)
         st.latency(time.perf_counter() - received)
 
-    def _publish(self, topic, payload, qos, retain, props):
-        """Publish, waiting while paho's outgoing queue is full (backpressure, not loss)."""
+    def _publish(self, topic, payload, qos, retain, props, ref):
+        """Publish on the output connection, waiting while its outgoing queue is full (backpressure,
+        not loss). Returns ``ref`` when the caller must acknowledge the input now, else None (the
+        acknowledgement follows the broker's, in ``_settle``)."""
+        mqtt = self.mqtt
+        self._room()
         for _ in range(5000):
-            info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=props)
-            if info.rc != self.mqtt.MQTT_ERR_QUEUE_SIZE:
-                if info.rc not in (self.mqtt.MQTT_ERR_SUCCESS, self.mqtt.MQTT_ERR_NO_CONN):
-                    self.stats.errors += 1
-                return
-            if self.stop_event.wait(0.001):
-                break
+            info = self.out.publish(topic, payload, qos=qos, retain=retain, properties=props)
+            if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
+                if self.stop_event.wait(0.001):
+                    break
+                continue
+            if info.rc == mqtt.MQTT_ERR_SUCCESS or (info.rc == mqtt.MQTT_ERR_NO_CONN and qos):
+                # QoS 1/2 stays with paho until acknowledged, across reconnects (NO_CONN included)
+                self.window.append((info, ref if qos else None))
+                return None if qos else ref
+            break  # not sent (QoS 0 while the output is disconnected, or an error): counted
         self.stats.errors += 1
+        return ref
 
     def _work(self):
         q = self.q
         while not self.stop_event.is_set() or not q.empty():
             try:
-                batch = [q.get(timeout=0.1)]
+                batch = [q.get(timeout=0.02 if self.window else 0.1)]
             except queue.Empty:
+                self._settle()
                 continue
             try:  # drain what is already waiting: fewer wake-ups under load
                 while len(batch) < 64:
                     batch.append(q.get_nowait())
             except queue.Empty:
                 pass
+            self._settle()
             for item in batch:
                 try:
                     self.handle(*item)
                 except Exception as exc:  # one bad message must not stop the sidecar
                     self.stats.errors += 1
-                    if item[3]:
-                        self.client.ack(item[6], item[3])
+                    if item[6] is not None:
+                        self._ack_in_order(item[6])
                     self.stats_out.write("edge-ssre: message on %r not handled: %s: %s\n"
                                          % (item[1], type(exc).__name__, exc))
 
@@ -259,12 +340,14 @@ class Sidecar:
             self.uplink.start()
         props = None
         if self.v5:
-            # Receive Maximum: the broker keeps at most this many QoS 1/2 messages unacknowledged with
-            # us, so with acknowledgements after handling the queue cannot overflow at QoS 1
+            # Receive Maximum: a broker that keeps to it holds back the QoS 1/2 messages beyond this
+            # many unacknowledged ones (the input thread's wait bounds the queue for those that don't)
             from paho.mqtt.packettypes import PacketTypes
             from paho.mqtt.properties import Properties
             props = Properties(PacketTypes.CONNECT)
             props.ReceiveMaximum = max(1, min(65535, self.q.maxsize // 2))
+        self.out.connect_async(self.host, self.port, keepalive=30)
+        self.out.loop_start()
         self.client.connect_async(self.host, self.port, keepalive=30, properties=props)
         self.client.loop_start()
         worker = threading.Thread(target=self._work, name="edge-ssre-worker", daemon=True)
@@ -283,8 +366,14 @@ class Sidecar:
         finally:
             self.stop_event.set()
             worker.join(timeout=5)
+            deadline = time.monotonic() + 2.0  # let the broker acknowledge what we republished, so
+            while self.window and time.monotonic() < deadline:  # the devices' messages are acknowledged
+                self._settle()
+                time.sleep(0.01)
             self.client.disconnect()
             self.client.loop_stop()
+            self.out.disconnect()
+            self.out.loop_stop()
             if self.uplink is not None:
                 self.uplink.drain(timeout=10)  # deliver what is stored before leaving
                 self.uplink.stop()
