@@ -259,76 +259,18 @@ def test_a_qos1_burst_is_paced_not_dropped_and_keeps_its_order(tmp_path, broker,
     assert final["overflow"] == 0 and final["errors"] == 0 and final["messages"] >= n
 
 
-def test_buffered_socket_hands_paho_the_exact_stream():
-    """BufferedSocket over a real socket pair: any mix of read sizes gives back the bytes sent,
-    in order, and ``pending`` counts what is buffered."""
-    import random
-    import socket
-
-    from edge_ssre.adapters.mqtt_client import BufferedSocket
-
-    a, b = socket.socketpair()
-    rnd = random.Random(5)
-    data = bytes(rnd.randrange(256) for _ in range(300000))
-    threading.Thread(target=lambda: (a.sendall(data), a.close()), daemon=True).start()
-    s = BufferedSocket(b)
-    got = bytearray()
-    reads = 0
-    while True:
-        n = rnd.choice((1, 1, 2, 7, 200, 5000))
-        chunk = s.recv(n)
-        if not chunk:
-            break
-        assert 0 < len(chunk) <= n
-        got += chunk
-        reads += 1
-        assert s.pending() == s.buffered() >= 0
-    assert bytes(got) == data
-    assert s.fileno() == b.fileno()  # everything else goes to the socket it wraps
-    b.close()
-
-
-def test_compact_properties_pack_the_same_bytes_without_the_connections_own():
-    from edge_ssre.adapters.mqtt_client import compact_properties
-
-    props = Properties(PacketTypes.PUBLISH)
-    props.UserProperty = [("client_id", "s-1"), ("trace", "x")]
-    props.ContentType = "application/cbor"
-    props.MessageExpiryInterval = 30
-    plain = Properties(PacketTypes.PUBLISH)
-    plain.UserProperty = [("client_id", "s-1"), ("trace", "x")]
-    plain.ContentType = "application/cbor"
-    plain.MessageExpiryInterval = 30
-    props.TopicAlias = 3  # belongs to the connection the message came in on
-    slim = compact_properties(props)
-    assert slim.pack() == plain.pack()
-    assert not hasattr(slim, "TopicAlias") and slim.UserProperty == plain.UserProperty
-    assert compact_properties(Properties(PacketTypes.PUBLISH)) is None
-    assert compact_properties(None) is None
-    back = Properties(PacketTypes.PUBLISH)
-    back.unpack(slim.pack())
-    assert back.json() == plain.json()
-
-
 def test_devices_messages_are_acknowledged_in_order_once_the_copies_are_held():
     """The sidecar's bookkeeping, without a broker: the broker's acknowledgement of our copy is
-    stood in by an object with ``is_published()`` (paho's MQTTMessageInfo has no public setter);
-    the input connection's ``ack`` is recorded."""
+    set on the client's ``Sent`` records by hand; the input connection's ``ack`` is recorded."""
     from edge_ssre import Guard
     from edge_ssre.adapters.mqtt_sidecar import Sidecar
-
-    class Copy:
-        def __init__(self):
-            self.done = False
-
-        def is_published(self):
-            return self.done
+    from edge_ssre.transports.mqtt_wire import Sent
 
     sc = Sidecar(Guard(), "127.0.0.1", 1, ["in/#"], "out")
     acked = []
     sc.client.ack = lambda mid, qos: acked.append(mid)
-    sc.epoch = 3
-    c1, c2 = Copy(), Copy()
+    sc.client.epoch = 3
+    c1, c2 = Sent(1, b""), Sent(2, b"")
     sc.window.extend([(c1, (3, 11, 1)), (c2, (3, 12, 1))])
     sc._ack_in_order((3, 13, 1))  # blocked, nothing published: still after 11 and 12
     sc._settle()
@@ -337,9 +279,10 @@ def test_devices_messages_are_acknowledged_in_order_once_the_copies_are_held():
     sc._settle()
     assert acked == []  # 11 first
     c1.done = True
+    c1.reason = 0x87  # refused by the broker (not authorized): acknowledged, and counted
     sc._settle()
-    assert acked == [11, 12, 13] and not sc.window
-    sc.window.append((Copy(), (2, 14, 1)))  # from an earlier input connection: never acked on this one
+    assert acked == [11, 12, 13] and not sc.window and sc.stats.errors == 1
+    sc.window.append((Sent(3, b""), (2, 14, 1)))  # from an earlier input connection: never acked on this one
     sc.window[0][0].done = True
     sc._settle()
     assert acked == [11, 12, 13]

@@ -17,8 +17,11 @@ Two connections: the input one subscribes (and acknowledges QoS 1/2 messages onc
 the republished copy: at least once end to end), the output one publishes. A bounded queue sits
 between the input thread and the inspecting worker; a message that finds it full waits for room
 (up to ``INTAKE_WAIT``: a burst slows the broker down instead of losing data), and what overflows
-after that is counted and reported, never silent. Reconnects use paho's backoff (``reconnect_delay_set``);
-SIGTERM/SIGINT stop cleanly. A stats line is written every ``stats_interval`` seconds.
+after that is counted and reported, never silent. Both connections are ``transports.mqtt_wire``
+clients (standard library only: the sidecar runs without paho-mqtt, in about half its memory), which
+reconnect with backoff and resend unacknowledged copies. A message larger than the guard's byte limit
+is read past, not buffered, and reported as ``limits.bytes``. SIGTERM/SIGINT stop cleanly. A stats
+line is written every ``stats_interval`` seconds.
 
 Config file (TOML)::
 
@@ -45,7 +48,8 @@ import time
 
 from ..envelope import Envelope
 from ..errors import PolicyError
-from .mqtt_client import client_class, compact_properties
+from ..transports.mqtt_wire import Client, forwardable, user_property
+from ..verdict import Finding, Verdict
 
 INTAKE_WAIT = 2.0  # seconds the input thread waits for queue room before a message overflows
 
@@ -127,13 +131,11 @@ class Sidecar:
 
     def __init__(self, guard, host, port, inputs, output_prefix, quarantine=None, client_id=None, protocol="5",
                  tls=None, username=None, password=None, queue_depth=1024, stats_interval=10.0, stats_out=None):
-        import paho.mqtt.client as mqtt
         for f in inputs:
             from ..telemetry.topic_filter import topic_matches
             if topic_matches(f, output_prefix + "/x") or (quarantine and topic_matches(f, quarantine + "/x")):
                 raise PolicyError("input filter %r would also receive the sidecar's own output under %r: "
                                   "choose an output prefix outside the inputs" % (f, output_prefix))
-        self.mqtt = mqtt
         self.guard = guard
         self.inputs = list(inputs)
         self.output_prefix = output_prefix.rstrip("/")
@@ -148,55 +150,56 @@ class Sidecar:
         # two connections: the input one only subscribes and acknowledges, the output one only
         # publishes. The input thread may then wait for queue room (backpressure on QoS 1/2)
         # without ever holding up what the worker publishes, and each reads and writes on its own.
-        self.client = self._connection(client_class(), client_id, tls, username, password)
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
-        self.out = self._connection(client_class(), client_id and client_id + "-out", tls, username, password)
-        self.out.max_queued_messages_set(queue_depth)
-        self.out.max_inflight_messages_set(100)
-        # Our copies not yet written (QoS 0) or acknowledged by the broker (QoS 1/2), oldest first:
-        # (paho's MQTTMessageInfo or None, the input's (connection epoch, message id, QoS) or None).
-        # A device's QoS 1/2 message is acknowledged only once the broker holds our copy (at least
-        # once end to end), and the worker waits while ``out_window`` copies are open, so it never
-        # outruns the output connection (paho queues QoS 0 packets without a limit).
+        # the largest PUBLISH taken in whole: the guard's byte limit plus room for topic and
+        # properties (a larger one is read past and reported, see _on_oversize)
+        max_packet = guard.limits.max_bytes + 65536 + 1024
+        log = self._log
+        # Receive Maximum: a broker that keeps to it holds back the QoS 1 messages beyond this many
+        # unacknowledged ones (the input thread's wait bounds the queue for those that don't)
+        self.client = Client(host, port, client_id, self.v5, tls=tls, username=username, password=password,
+                             receive_maximum=max(1, queue_depth // 2), max_packet=max_packet,
+                             on_connect=self._on_connect, on_disconnect=self._on_disconnect,
+                             on_message=self._on_message, on_oversize=self._on_oversize, log=log)
+        self.out = Client(host, port, client_id and client_id + "-out", self.v5, tls=tls, username=username,
+                          password=password, max_packet=max_packet, log=log)
+        # Our QoS 1 copies not yet acknowledged by the broker, oldest first: (Sent or None, the
+        # input's (connection epoch, message id, QoS) or None). A device's QoS 1 message is
+        # acknowledged only once the broker holds our copy (at least once end to end), and the
+        # worker waits while ``out_window`` copies are open, so a slow or absent broker holds the
+        # worker back instead of growing memory. QoS 0 copies are written at once (or counted).
         self.window = collections.deque()
         self.out_window = max(16, min(1024, queue_depth // 2))
-        self.epoch = 0
-        self.host, self.port = host, port
 
-    def _connection(self, cls, client_id, tls, username, password):
-        mqtt = self.mqtt
-        c = cls(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or "",
-                protocol=mqtt.MQTTv5 if self.v5 else mqtt.MQTTv311, manual_ack=True)
-        if tls:
-            c.tls_set(ca_certs=tls.get("ca"), certfile=tls.get("cert"), keyfile=tls.get("key"))
-        if username is not None:
-            c.username_pw_set(username, password)
-        c.reconnect_delay_set(min_delay=0.2, max_delay=15)
-        return c
+    def _log(self, text):
+        self.stats_out.write("edge-ssre: %s\n" % text)
+        self.stats_out.flush()
 
-    # ---- network threads --------------------------------------------------------------
-    def _on_connect(self, client, userdata, flags, reason_code, properties=None):
-        if getattr(reason_code, "is_failure", False):
-            return
-        self.epoch += 1  # message ids of an earlier connection must not be acknowledged on this one
-        for f in self.inputs:
-            if self.v5:
-                # retain-as-published: a retained reading stays retained when republished
-                opts = self.mqtt.SubscribeOptions(qos=1, retainAsPublished=True)
-                client.subscribe(f, options=opts)
-            else:
-                client.subscribe(f, qos=1)
+    # ---- input connection's reader thread ------------------------------------------------
+    def _on_connect(self, client):
+        # retain-as-published (MQTT 5): a retained reading stays retained when republished
+        client.subscribe(self.inputs, qos=1, retain_as_published=True)
         self.connected.set()
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties=None):
+    def _on_disconnect(self, client, reason):
         self.connected.clear()
 
-    def _on_message(self, client, userdata, msg):
-        item = (time.perf_counter(), msg.topic, msg.payload, msg.qos, msg.retain,
-                compact_properties(msg.properties) if self.v5 else None,
-                (self.epoch, msg.mid, msg.qos) if msg.qos else None)
+    def _on_oversize(self, topic, size, qos):
+        """A PUBLISH too large to take in whole: already acknowledged and read past; blocked."""
+        st = self.stats
+        st.messages += 1
+        st.blocked += 1
+        finding = Finding("limits.bytes", "limits", "", "%d bytes; larger than the sidecar takes in (%d)"
+                          % (size, self.client.max_packet), "high", "block")
+        sink = self.guard.sink
+        if sink is not None:
+            try:
+                sink(Verdict("block", (finding,), "mqtt"), Envelope(b"", "mqtt", topic, None, {"qos": qos}))
+            except Exception:
+                st.errors += 1
+
+    def _on_message(self, topic, payload, qos, retain, mid, props):
+        item = (time.perf_counter(), topic, payload, qos, retain, forwardable(props) if self.v5 else None,
+                (self.client.epoch, mid, qos) if qos else None)
         try:
             self.q.put_nowait(item)
             return
@@ -218,16 +221,18 @@ class Sidecar:
 
     def _ack(self, ref):
         epoch, mid, qos = ref
-        if epoch == self.epoch:
+        if epoch == self.client.epoch:  # message ids of an earlier connection mean nothing on this one
             self.client.ack(mid, qos)
 
     def _settle(self):
-        """Acknowledge the devices' QoS 1/2 messages whose republished copies the broker now holds.
-        A broker acknowledges QoS 1/2 publications in the order it received them (MQTT 3.1.1
-        4.6.0-2/4, MQTT 5 4.6.0-2/4), so this reads from the oldest and stops at the first still open."""
+        """Acknowledge the devices' QoS 1 messages whose republished copies the broker now holds.
+        A broker acknowledges QoS 1 publications in the order it received them (MQTT 3.1.1
+        4.6.0-2, MQTT 5 4.6.0-2), so this reads from the oldest and stops at the first still open."""
         window = self.window
-        while window and (window[0][0] is None or window[0][0].is_published()):
-            ref = window.popleft()[1]
+        while window and (window[0][0] is None or window[0][0].done):
+            sent, ref = window.popleft()
+            if sent is not None and sent.reason >= 0x80:  # the broker refused our copy (MQTT 5 reason)
+                self.stats.errors += 1
             if ref is not None:
                 self._ack(ref)
 
@@ -243,19 +248,12 @@ class Sidecar:
         window = self.window
         self._settle()
         while len(window) >= self.out_window and not self.stop_event.is_set():
-            try:
-                window[0][0].wait_for_publish(0.05)
-            except (AttributeError, ValueError, RuntimeError):  # None, or not queued after all
-                self.stop_event.wait(0.001)
+            self.out.wait_acked(0.05)
             self._settle()
 
     # ---- worker -------------------------------------------------------------------------
     def _client_id(self, props):
-        if props is not None:
-            for k, v in getattr(props, "UserProperty", None) or ():
-                if k == "client_id":
-                    return v
-        return None
+        return user_property(props, "client_id") if props else None
 
     def handle(self, received, topic, payload, qos, retain, props, ref=None):
         """Inspect one message and republish or quarantine it. ``ref`` (input connection epoch,
@@ -281,23 +279,20 @@ class Sidecar:
         st.latency(time.perf_counter() - received)
 
     def _publish(self, topic, payload, qos, retain, props, ref):
-        """Publish on the output connection, waiting while its outgoing queue is full (backpressure,
-        not loss). Returns ``ref`` when the caller must acknowledge the input now, else None (the
-        acknowledgement follows the broker's, in ``_settle``)."""
-        mqtt = self.mqtt
+        """Publish on the output connection, waiting while ``out_window`` copies are open
+        (backpressure, not loss). Returns ``ref`` when the caller must acknowledge the input now,
+        else None (the acknowledgement follows the broker's, in ``_settle``)."""
         self._room()
-        for _ in range(5000):
-            info = self.out.publish(topic, payload, qos=qos, retain=retain, properties=props)
-            if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
-                if self.stop_event.wait(0.001):
-                    break
-                continue
-            if info.rc == mqtt.MQTT_ERR_SUCCESS or (info.rc == mqtt.MQTT_ERR_NO_CONN and qos):
-                # QoS 1/2 stays with paho until acknowledged, across reconnects (NO_CONN included)
-                self.window.append((info, ref if qos else None))
-                return None if qos else ref
-            break  # not sent (QoS 0 while the output is disconnected, or an error): counted
-        self.stats.errors += 1
+        try:
+            sent = self.out.publish(topic, payload, qos, retain, props or b"")
+        except ValueError:  # larger than the broker takes
+            sent = False
+        if sent is True:
+            return ref
+        if sent:  # QoS 1: kept by the client until acknowledged, across reconnects
+            self.window.append((sent, ref))
+            return None
+        self.stats.errors += 1  # not sent (QoS 0 while the output is disconnected, or too large): counted
         return ref
 
     def _work(self):
@@ -338,18 +333,8 @@ class Sidecar:
     def run(self, duration=None):
         if self.uplink is not None:
             self.uplink.start()
-        props = None
-        if self.v5:
-            # Receive Maximum: a broker that keeps to it holds back the QoS 1/2 messages beyond this
-            # many unacknowledged ones (the input thread's wait bounds the queue for those that don't)
-            from paho.mqtt.packettypes import PacketTypes
-            from paho.mqtt.properties import Properties
-            props = Properties(PacketTypes.CONNECT)
-            props.ReceiveMaximum = max(1, min(65535, self.q.maxsize // 2))
-        self.out.connect_async(self.host, self.port, keepalive=30)
-        self.out.loop_start()
-        self.client.connect_async(self.host, self.port, keepalive=30, properties=props)
-        self.client.loop_start()
+        self.out.start()
+        self.client.start()
         worker = threading.Thread(target=self._work, name="edge-ssre-worker", daemon=True)
         worker.start()
         end = None if duration is None else time.monotonic() + duration
@@ -370,10 +355,8 @@ class Sidecar:
             while self.window and time.monotonic() < deadline:  # the devices' messages are acknowledged
                 self._settle()
                 time.sleep(0.01)
-            self.client.disconnect()
-            self.client.loop_stop()
-            self.out.disconnect()
-            self.out.loop_stop()
+            self.client.stop()
+            self.out.stop()
             if self.uplink is not None:
                 self.uplink.drain(timeout=10)  # deliver what is stored before leaving
                 self.uplink.stop()
@@ -470,11 +453,6 @@ def main(args):
             conf[key] = val
     if getattr(args, "stats_interval", None):
         conf["stats_interval"] = args.stats_interval
-    try:
-        import paho.mqtt.client  # noqa: F401
-    except ImportError:
-        sys.stderr.write("edge-ssre: the sidecar needs paho-mqtt: pip install 'edge-ssre[mqtt]'\n")
-        return 2
     sc, store = build(conf, label)
     signal.signal(signal.SIGTERM, sc.stop)
     signal.signal(signal.SIGINT, sc.stop)
