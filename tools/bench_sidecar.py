@@ -6,6 +6,9 @@
 
 Messages are benign ~200 B CBOR telemetry carrying their send time; distinct client ids are
 sent as the MQTT 5 user property ``client_id`` (the sidecar's rate table has fixed slots).
+Publisher and subscriber use the sidecar's own lean client (``transports/mqtt_wire.py``): with
+paho on both ends, the load generator itself tops out near 4,000 QoS 1 messages/s on this machine
+and would be what the "bare broker" figure measures.
 """
 
 import argparse
@@ -18,13 +21,13 @@ import threading
 import time
 
 import cbor2
-import paho.mqtt.client as mqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from mqtt_broker import Broker  # noqa: E402
+
+from edge_ssre.transports.mqtt_wire import Client  # noqa: E402
 
 
 def message(i):
@@ -38,45 +41,52 @@ class Counter:
         self.n, self.got, self.lat = n, 0, []
         self.first = self.last = None
         self.done = threading.Event()
-        self.c = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-        self.c.on_connect = lambda c, u, f, rc, p=None: c.subscribe(topic, qos=1)
-        self.c.on_message = self.on
-        self.c.connect(broker.host, broker.port)
-        self.c.loop_start()
-        time.sleep(0.3)
+        self.c = Client(broker.host, broker.port, on_connect=lambda c: c.subscribe([topic]), on_message=self.on)
+        self.c.start()
+        connected(self.c)
+        time.sleep(0.2)
 
-    def on(self, c, u, m):
+    def on(self, topic, payload, qos, retain, mid, props):
+        if qos:
+            self.c.ack(mid)
         now = time.perf_counter()
         if self.first is None:
             self.first = now
         self.last = now
         self.got += 1
         if self.got % 10 == 0:
-            self.lat.append((time.perf_counter_ns() - cbor2.loads(m.payload)["t"]) / 1000.0)
+            self.lat.append((time.perf_counter_ns() - cbor2.loads(payload)["t"]) / 1000.0)
         if self.got >= self.n:
             self.done.set()
 
     def close(self):
-        self.c.disconnect()
-        self.c.loop_stop()
+        self.c.stop()
+
+
+def connected(client, timeout=10.0):
+    end = time.monotonic() + timeout
+    while not client.connected:
+        if time.monotonic() > end:
+            raise SystemExit("bench_sidecar: no connection to the broker")
+        time.sleep(0.01)
+
+
+def client_id_property(name):
+    """An MQTT 5 property block holding the user property ("client_id", name)."""
+    k, v = b"client_id", name.encode()
+    return b"\x26" + len(k).to_bytes(2, "big") + k + len(v).to_bytes(2, "big") + v
 
 
 def run_flow(broker, pub_topic, sub_topic, n, qos, ids=False, pace=None):
     """Publish ``n`` messages (as fast as possible, or ``pace`` per second); the rate is what the
     subscriber received per second between its first and last message."""
     cnt = Counter(broker, sub_topic, n)
-    pub = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    pub.max_inflight_messages_set(1000)
-    pub.max_queued_messages_set(0)
-    pub.connect(broker.host, broker.port)
-    pub.loop_start()
+    pub = Client(broker.host, broker.port)
+    pub.start()
+    connected(pub)
     t = time.perf_counter()
     for i in range(n):
-        props = None
-        if ids:
-            props = Properties(PacketTypes.PUBLISH)
-            props.UserProperty = [("client_id", "client-%d" % i)]
-        pub.publish(pub_topic, message(i), qos=qos, properties=props)
+        pub.publish(pub_topic, message(i), qos, False, client_id_property("client-%d" % i) if ids else b"")
         if pace:
             delay = t + (i + 1) / pace - time.perf_counter()
             if delay > 0:
@@ -90,8 +100,7 @@ def run_flow(broker, pub_topic, sub_topic, n, qos, ids=False, pace=None):
             break
     ok = cnt.done.is_set()
     el = (cnt.last - t) if cnt.last else 1e9
-    pub.disconnect()
-    pub.loop_stop()
+    pub.stop()
     cnt.close()
     lat = sorted(cnt.lat)
     p = (lambda q: lat[min(len(lat) - 1, int(len(lat) * q))] if lat else 0.0)
@@ -147,7 +156,7 @@ def main(argv=None):
         rows.append(("QoS %d msgs/s (bare broker)" % qos, "%.0f" % bare["msgs_per_s"],
                      "%d/%d received" % (bare["received"], bare["sent"])))
         rows.append(("QoS %d msgs/s through the sidecar" % qos, "%.0f" % sc["msgs_per_s"],
-                     "%.0f%% of bare; %d/%d received (the rest overflowed the bounded queue, counted)" % (
+                     "%.0f%% of bare; %d/%d received" % (
                          100 * sc["msgs_per_s"] / bare["msgs_per_s"], sc["received"], sc["sent"])))
         rows.append(("QoS %d added latency p50 / p99 at 500 msg/s" % qos, "%.0f / %.0f us" % (
             sl["lat_p50_us"] - bl["lat_p50_us"], sl["lat_p99_us"] - bl["lat_p99_us"]),

@@ -161,7 +161,8 @@ class Sidecar:
                              on_connect=self._on_connect, on_disconnect=self._on_disconnect,
                              on_message=self._on_message, on_oversize=self._on_oversize, log=log)
         self.out = Client(host, port, client_id and client_id + "-out", self.v5, tls=tls, username=username,
-                          password=password, max_packet=max_packet, log=log)
+                          password=password, max_packet=max_packet, on_acked=self._on_acked, log=log)
+        self.settling = threading.Lock()  # the window is settled by the worker and the output's reader
         # Our QoS 1 copies not yet acknowledged by the broker, oldest first: (Sent or None, the
         # input's (connection epoch, message id, QoS) or None). A device's QoS 1 message is
         # acknowledged only once the broker holds our copy (at least once end to end), and the
@@ -219,6 +220,13 @@ class Sidecar:
                 self._ack(item[6])  # dropped after all: do not stall the broker
         self.stats.overflow += 1
 
+    def _on_acked(self):
+        """Output reader: the broker acknowledged a copy; acknowledge the devices' messages it
+        settles at once. A broker lets only so many QoS 1 messages to us go unacknowledged (20 by
+        mosquitto's default), so this round trip, not the inspection, paces a QoS 1 stream."""
+        if self.window:
+            self._settle()
+
     def _ack(self, ref):
         epoch, mid, qos = ref
         if epoch == self.client.epoch:  # message ids of an earlier connection mean nothing on this one
@@ -229,24 +237,29 @@ class Sidecar:
         A broker acknowledges QoS 1 publications in the order it received them (MQTT 3.1.1
         4.6.0-2, MQTT 5 4.6.0-2), so this reads from the oldest and stops at the first still open."""
         window = self.window
-        while window and (window[0][0] is None or window[0][0].done):
-            sent, ref = window.popleft()
-            if sent is not None and sent.reason >= 0x80:  # the broker refused our copy (MQTT 5 reason)
-                self.stats.errors += 1
-            if ref is not None:
-                self._ack(ref)
+        with self.settling:
+            while window and (window[0][0] is None or window[0][0].done):
+                sent, ref = window.popleft()
+                if sent is not None and sent.reason >= 0x80:  # the broker refused our copy (MQTT 5 reason)
+                    self.stats.errors += 1
+                if ref is not None:
+                    self._ack(ref)
 
     def _ack_in_order(self, ref):
         """Acknowledge now, or after the older messages still waiting for the broker (in order)."""
-        if self.window:
-            self.window.append((None, ref))
-        else:
-            self._ack(ref)
+        with self.settling:
+            if self.window:
+                self.window.append((None, ref))
+                return
+        self._ack(ref)
 
     def _room(self):
         """Wait while ``out_window`` copies are open (not written, or not acknowledged)."""
         window = self.window
         self._settle()
+        if len(window) < self.out_window:
+            return
+        self.out.flush()  # what waits in the batch's buffer must reach the broker to be acknowledged
         while len(window) >= self.out_window and not self.stop_event.is_set():
             self.out.wait_acked(0.05)
             self._settle()
@@ -308,16 +321,20 @@ class Sidecar:
                     batch.append(q.get_nowait())
             except queue.Empty:
                 pass
+            self.out.cork()  # a batch's copies leave in one write
+            try:
+                for item in batch:
+                    try:
+                        self.handle(*item)
+                    except Exception as exc:  # one bad message must not stop the sidecar
+                        self.stats.errors += 1
+                        if item[6] is not None:
+                            self._ack_in_order(item[6])
+                        self.stats_out.write("edge-ssre: message on %r not handled: %s: %s\n"
+                                             % (item[1], type(exc).__name__, exc))
+            finally:
+                self.out.uncork()
             self._settle()
-            for item in batch:
-                try:
-                    self.handle(*item)
-                except Exception as exc:  # one bad message must not stop the sidecar
-                    self.stats.errors += 1
-                    if item[6] is not None:
-                        self._ack_in_order(item[6])
-                    self.stats_out.write("edge-ssre: message on %r not handled: %s: %s\n"
-                                         % (item[1], type(exc).__name__, exc))
 
     uplink = None
     store = None

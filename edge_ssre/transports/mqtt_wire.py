@@ -20,10 +20,12 @@ One reader thread per connection reads the socket in 64 KB chunks, parses packet
 calls the callbacks (outside any lock, so ``on_message`` may block to slow the broker down: TCP
 backpressure). Writers (``publish``/``ack``/``subscribe``) send under the connection's lock from any
 thread. Callbacks: ``on_connect(client)``, ``on_disconnect(client, reason)``,
-``on_message(topic, payload, qos, retain, mid, props)``, ``on_oversize(topic, size, qos)``, and
+``on_message(topic, payload, qos, retain, mid, props)``, ``on_oversize(topic, size, qos)``,
+``on_acked()`` after each PUBACK, and
 ``log(text)`` for connection trouble (one line per failure streak).
 """
 
+import collections
 import os
 import select
 import socket
@@ -182,7 +184,7 @@ class Client:
 
     def __init__(self, host, port, client_id="", v5=True, keepalive=30, tls=None, username=None, password=None,
                  receive_maximum=65535, max_packet=1 << 20, on_connect=None, on_disconnect=None, on_message=None,
-                 on_oversize=None, log=None):
+                 on_oversize=None, on_acked=None, log=None):
         self.host, self.port = host, int(port)
         self.client_id = client_id or "edge-ssre-" + os.urandom(6).hex()
         self.v5 = v5
@@ -192,7 +194,7 @@ class Client:
         self.receive_maximum = max(1, min(65535, int(receive_maximum)))
         self.max_packet = int(max_packet)
         self.on_connect, self.on_disconnect = on_connect, on_disconnect
-        self.on_message, self.on_oversize = on_message, on_oversize
+        self.on_message, self.on_oversize, self.on_acked = on_message, on_oversize, on_acked
         self.log = log or (lambda text: None)
         self.lock = threading.Lock()             # socket writes and the in-flight tables
         self.acked = threading.Condition(self.lock)  # notified on every PUBACK
@@ -200,6 +202,7 @@ class Client:
         self.connected = False
         self.epoch = 0                           # connections made so far (message ids are per connection)
         self.inflight = {}                       # mid -> Sent, oldest first (dicts keep insertion order)
+        self.unsent = collections.deque()        # of those, the ones not yet sent on this connection
         self.send_quota = 65535                  # the broker's Receive Maximum
         self.transmitted = 0                     # QoS 1 packets sent on this connection and not acknowledged
         self.max_qos = 1
@@ -207,6 +210,9 @@ class Client:
         self.server_max_packet = 1 << 28
         self._next_mid = 0
         self._skip = 0                           # bytes still to read past (an oversize PUBLISH)
+        self._corked = False                     # writes collected in _wbuf until flushed (see cork)
+        self._wbuf = []
+        self._wlen = 0
         self._reading = None                     # the socket being read, and whether it got its CONNACK
         self._up = False
         self._last_out = self._last_in = 0.0
@@ -222,12 +228,11 @@ class Client:
         """Send DISCONNECT (a clean leave: no will message), close and join the reader thread."""
         self._stopping.set()
         with self.lock:
+            if self.connected:
+                self._corked = False
+                self._flush()
+                self._sendall(DISCONNECT_PACKET)
             sock, self.sock = self.sock, None
-            if sock is not None and self.connected:
-                try:
-                    sock.sendall(DISCONNECT_PACKET)
-                except OSError:
-                    pass
             self.connected = False
             self.acked.notify_all()
         if sock is not None:  # the reader closes it
@@ -261,6 +266,8 @@ class Client:
             with self.lock:
                 was = self._up
                 self.connected = self._up = False
+                del self._wbuf[:]  # written for the lost connection: QoS 1 ones are resent from inflight
+                self._wlen = 0
                 if self.sock is sock:
                     self.sock = None
                 self.acked.notify_all()
@@ -449,10 +456,8 @@ class Client:
             self.connected = self._up = True
             self.epoch += 1
             self.transmitted = 0
-            for s in self.inflight.values():  # resend what the last connection left open, in order
-                if self.transmitted >= self.send_quota:
-                    break
-                self._transmit(s)
+            self.unsent = collections.deque(self.inflight.values())  # resend what is open, in order
+            self._send_unsent()
         if self.on_connect is not None:
             self.on_connect(self)
 
@@ -495,20 +500,56 @@ class Client:
             s.reason = body[2] if len(body) > 2 else 0
             if s.transmitted:
                 self.transmitted -= 1
-            for nxt in self.inflight.values():  # send on what the broker's Receive Maximum held back
-                if self.transmitted >= self.send_quota:
-                    break
-                if not nxt.transmitted:
-                    self._transmit(nxt)
+            if self.unsent:  # send on what the broker's Receive Maximum held back: now, after
+                corked, self._corked = self._corked, False  # what a corked writer collected (order)
+                self._flush()
+                self._send_unsent()
+                self._corked = corked
             self.acked.notify_all()
+        if self.on_acked is not None:
+            self.on_acked()
 
     # ---- writing ------------------------------------------------------------------------------
     def _write(self, data):
         with self.lock:
             return self._send(data)
 
+    def cork(self):
+        """Collect writes in memory (sent at ``flush``/``uncork``, or at 64 KB): one system call
+        for a batch of packets instead of one each. Flush before waiting on the broker."""
+        with self.lock:
+            self._corked = True
+
+    def uncork(self):
+        with self.lock:
+            self._corked = False
+            self._flush()
+
+    def flush(self):
+        with self.lock:
+            self._flush()
+
+    def _flush(self):
+        if self._wbuf:
+            data = b"".join(self._wbuf)
+            del self._wbuf[:]
+            self._wlen = 0
+            self._sendall(data)
+
     def _send(self, data):
-        """Send under the lock; a failed write shuts the socket so the reader reconnects."""
+        """Send (or collect, when corked) under the lock."""
+        if self.sock is None:
+            return False
+        if self._corked:
+            self._wbuf.append(data)
+            self._wlen += len(data)
+            if self._wlen >= CHUNK:
+                return self._flush() or self.connected
+            return True
+        return self._sendall(data)
+
+    def _sendall(self, data):
+        """A failed write shuts the socket so the reader reconnects."""
         sock = self.sock
         if sock is None:
             return False
@@ -523,6 +564,13 @@ class Client:
             return False
         self._last_out = time.monotonic()
         return True
+
+    def _send_unsent(self):
+        unsent = self.unsent
+        while unsent and self.transmitted < self.send_quota and self.connected:
+            s = unsent.popleft()
+            if s.mid in self.inflight:
+                self._transmit(s)
 
     def _transmit(self, s):
         data = s.packet
@@ -580,8 +628,10 @@ class Client:
                 return self.connected and self._send(data)
             s = Sent(mid, data)
             self.inflight[mid] = s
-            if self.connected and self.transmitted < self.send_quota:
+            if self.connected and self.transmitted < self.send_quota and not self.unsent:
                 self._transmit(s)
+            else:
+                self.unsent.append(s)
             return s
 
     def wait_acked(self, timeout):
