@@ -115,6 +115,28 @@ def test_random_tokens_are_not_base64_decoded():
     assert ls == {("t", token, VALUE)}
 
 
+def test_plain_token_memo_remembers_only_rejections_and_stays_bounded():
+    """The walker remembers short strings that are not base64 of anything meaningful (telemetry
+    repeats them); a real encoding is decoded every time, and the memo has a size bound."""
+    from edge_ssre.decode import walker
+
+    token = "xb3Qm7Yp9Lkd2Wf8Rg4Jv6Tn"  # decodes to noise
+    for _ in range(2):
+        assert leaves({"t": token})[1] == {("t", token, VALUE)}
+    assert token in walker._PLAIN
+    blob = base64.b64encode(b"' union select password from users --").decode()
+    for _ in range(2):
+        _, ls, _ = leaves({"b": blob})
+        assert ("b", "' union select password from users --", VALUE) in ls
+    assert blob not in walker._PLAIN
+    long_token = "Zx" * 200 + "Q"
+    leaves({"t": long_token})
+    assert long_token not in walker._PLAIN  # longer than 256: not kept
+    for i in range(3 * walker.MAX_PLAIN):
+        leaves({"t": "tok%dXyZ9876543210abc" % i})
+    assert len(walker._PLAIN) <= walker.MAX_PLAIN
+
+
 def test_layer_budget():
     s = json.dumps({"x": "y"})
     for _ in range(8):

@@ -27,6 +27,13 @@ except ImportError:  # pragma: no cover - MicroPython without binascii
         return None
 
 
+# Strings recently found not to be a meaningful base64 encoding. Telemetry repeats the same
+# tokens (serials, firmware ids, locations) in every message; the answer depends on the string
+# alone, so it is remembered. Bounded: strings of <= 256 characters, emptied when full.
+_PLAIN = {}
+MAX_PLAIN = 512
+
+
 class Decoded:
     __slots__ = ("source", "trigger", "document", "leaves")
 
@@ -154,9 +161,14 @@ class Walker:
                     # the decoded document replaces the string: its leaves and keys cover it
                     self.walk(doc, path, depth + 1, layers + 1, kind)
                     return
-            elif n >= 16 and kind != URI and " " not in s:  # base64 has no spaces; prose does
+            elif n >= 16 and kind != URI and " " not in s and s not in _PLAIN:  # base64 has no spaces
                 raw = _b64decode(s)
-                if raw is not None:
+                if raw is None:
+                    if n <= 256:  # short tokens only: the memo stays small
+                        if len(_PLAIN) >= MAX_PLAIN:
+                            _PLAIN.clear()
+                        _PLAIN[s] = None
+                else:
                     self.leaf(path, s, kind)
                     self.payload(raw, path, depth + 1, layers + 1, kind, embedded=True)
                     return
