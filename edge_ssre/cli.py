@@ -152,6 +152,8 @@ def main(argv=None):
         return args.run(args)
     except KeyboardInterrupt:
         return 130
+    except ImportError as exc:  # an optional extra that is not installed
+        return _fail("%s (install the matching extra, e.g. pip install 'edge-ssre[mqtt]')" % exc, EXIT_RUNTIME)
     except (ValueError, LookupError) as exc:  # SsreError stage errors inherit these
         return _fail(str(exc), EXIT_USAGE)
     except OSError as exc:  # includes StoreError / StoreLockedError

@@ -286,3 +286,23 @@ def test_devices_messages_are_acknowledged_in_order_once_the_copies_are_held():
     sc.window[0][0].done = True
     sc._settle()
     assert acked == [11, 12, 13]
+
+
+def test_the_sidecar_needs_no_paho_but_its_uplink_says_it_does(tmp_path, monkeypatch):
+    """paho-mqtt hidden from the import system (as on a gateway without the ``mqtt`` extra): the
+    sidecar builds; an uplink in its config is refused with the key and the install hint."""
+    from edge_ssre.adapters.mqtt_sidecar import build
+    from edge_ssre.errors import PolicyError
+
+    for name in ("paho", "paho.mqtt", "paho.mqtt.client"):
+        monkeypatch.setitem(sys.modules, name, None)
+    sc, store = build({"broker": "127.0.0.1:1", "inputs": ["a/#"], "output_prefix": "out",
+                       "sink": str(tmp_path / "f.jsonl")})
+    assert sc.client.host == "127.0.0.1" and store is None
+    conf = {"broker": "127.0.0.1:1", "sink": "store:%s" % (tmp_path / "ev.ring"), "uplink": {"host": "x"},
+            "__text__": 'broker = "127.0.0.1:1"\n[uplink]\nhost = "x"\n'}
+    try:
+        build(conf, "sc.toml")
+        raise AssertionError("uplink accepted without paho")
+    except PolicyError as exc:
+        assert "uplink" in str(exc) and "edge-ssre[mqtt]" in str(exc) and "sc.toml" in str(exc)

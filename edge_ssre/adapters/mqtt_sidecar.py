@@ -238,12 +238,18 @@ class Sidecar:
         4.6.0-2, MQTT 5 4.6.0-2), so this reads from the oldest and stops at the first still open."""
         window = self.window
         with self.settling:
+            corked = False
             while window and (window[0][0] is None or window[0][0].done):
                 sent, ref = window.popleft()
                 if sent is not None and sent.reason >= 0x80:  # the broker refused our copy (MQTT 5 reason)
                     self.stats.errors += 1
                 if ref is not None:
+                    if not corked and window:  # more may follow: one write for all the acknowledgements
+                        self.client.cork()
+                        corked = True
                     self._ack(ref)
+            if corked:
+                self.client.uncork()
 
     def _ack_in_order(self, ref):
         """Acknowledge now, or after the older messages still waiting for the broker (in order)."""
@@ -430,6 +436,11 @@ def build(conf, label="<args>"):
     prof = load_profile(conf["profile"]) if conf.get("profile") else None
     policy = Policy.from_dict(conf["policy"], where) if "policy" in conf else None
     tel = TelemetryPolicy.from_dict(conf["telemetry"], where, prof) if "telemetry" in conf else None
+    if "uplink" in conf:
+        try:
+            import paho.mqtt.client  # noqa: F401  (the uplink's client; the sidecar's own needs nothing)
+        except ImportError:
+            raise where.fail("uplink", "the uplink needs paho-mqtt: pip install 'edge-ssre[mqtt]'") from None
     sink, store = make_sink(conf.get("sink"), conf.get("device", ""), prof)
     uplink = None
     if "uplink" in conf:

@@ -21,7 +21,7 @@ calls the callbacks (outside any lock, so ``on_message`` may block to slow the b
 backpressure). Writers (``publish``/``ack``/``subscribe``) send under the connection's lock from any
 thread. Callbacks: ``on_connect(client)``, ``on_disconnect(client, reason)``,
 ``on_message(topic, payload, qos, retain, mid, props)``, ``on_oversize(topic, size, qos)``,
-``on_acked()`` after each PUBACK, and
+``on_acked()`` after a read that brought PUBACKs, and
 ``log(text)`` for connection trouble (one line per failure streak).
 """
 
@@ -210,6 +210,7 @@ class Client:
         self.server_max_packet = 1 << 28
         self._next_mid = 0
         self._skip = 0                           # bytes still to read past (an oversize PUBLISH)
+        self._acked_any = False                  # a PUBACK in the chunk being parsed (on_acked once per chunk)
         self._corked = False                     # writes collected in _wbuf until flushed (see cork)
         self._wbuf = []
         self._wlen = 0
@@ -358,6 +359,10 @@ class Client:
             buf += data
             try:
                 first = self._parse(buf, first)
+                if self._acked_any:
+                    self._acked_any = False
+                    if self.on_acked is not None:
+                        self.on_acked()
             except ProtocolError as exc:
                 return "protocol error: %s" % exc
             except _Refused as exc:
@@ -506,8 +511,7 @@ class Client:
                 self._send_unsent()
                 self._corked = corked
             self.acked.notify_all()
-        if self.on_acked is not None:
-            self.on_acked()
+        self._acked_any = True
 
     # ---- writing ------------------------------------------------------------------------------
     def _write(self, data):
