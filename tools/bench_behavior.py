@@ -137,22 +137,31 @@ cases = (("open", op_open, 500, False), ("connect", op_connect, 100, False), ("l
          ("typical", typical_handler, 50, True))
 # repeats interleave the cases, so a burst of load elsewhere lands on all of them alike; the
 # monitored interpreter also times each batch outside any invocation (hook installed, nothing
-# judged) beside the same batch inside one, in alternating order: an A/B in one interpreter
+# judged) beside the same batch inside one, in alternating order: an A/B in one interpreter. A
+# second batch outside (an A/A) shows what the procedure itself reads into such a difference.
 wall = {k: [] for k, *_ in cases}
 cpu_in = {k: [] for k, *_ in cases}
 cpu_out = {k: [] for k, *_ in cases}
+cpu_out2 = {k: [] for k, *_ in cases}
 for rep in range(REPEATS):
     for key, fn, n, per_call in cases:
-        if ctx is not None and rep % 2:  # alternate which goes first: a batch leaves work behind
-            cpu_out[key].append(batch(fn, n, None, per_call)[1])  # (the service thread still closing)
-        w, c = batch(fn, n, ctx, per_call)
-        wall[key].append(w)
-        cpu_in[key].append(c)
-        if ctx is not None and not rep % 2:
-            cpu_out[key].append(batch(fn, n, None, per_call)[1])
+        if ctx is None:
+            w, c = batch(fn, n, ctx, per_call)
+            wall[key].append(w)
+            continue
+        # even: in, out, out2; odd: out2, out, in. Each pair is adjacent, each order equally often
+        # (a batch leaves work behind: the service still closing connections)
+        for which in (("in", "out", "out2") if rep % 2 == 0 else ("out2", "out", "in")):
+            w, c = batch(fn, n, ctx if which == "in" else None, per_call)
+            if which == "in":
+                wall[key].append(w)
+                cpu_in[key].append(c)
+            else:
+                (cpu_out if which == "out" else cpu_out2)[key].append(c)
 out = {k: statistics.median(v) for k, v in wall.items()}
 if ctx is not None:
     out["ab"] = {k: [i - o for i, o in zip(cpu_in[k], cpu_out[k])] for k in wall}
+    out["aa"] = {k: [o2 - o for o2, o in zip(cpu_out2[k], cpu_out[k])] for k in wall}
 print(json.dumps(out))
 '''
 
@@ -194,27 +203,32 @@ def main(argv=None):
         m = statistics.median(r[key] for r in mon)
         added = sorted(mr[key] - br[key] for br, mr in zip(bare, mon))
         ab = statistics.median(d for r in mon for d in r["ab"][key])
+        aa = statistics.median(d for r in mon for d in r["aa"][key])
         verdicts = []
         for cost in (m - b, ab):
             verdicts.append("PASS" if (cost <= 5.0 if kind == "op" else cost / b <= 0.02) else "FAIL")
-        rows.append((name, kind, b, m, added, ab, verdicts))
+        rows.append((name, kind, b, m, added, ab, aa, verdicts))
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     if md:
         print("Command: `python tools/bench_behavior.py --markdown` · %s · %d cores (shared, noisy) · %d rounds, "
               "each a fresh bare and a fresh monitored interpreter (order alternating) timing %d interleaved repeats of "
               "every case; medians\n" % (stamp, os.cpu_count(), rounds, repeats))
         print("| case | bare | monitored (block, learned baseline) | added: fresh interpreters, median (range over "
-              "rounds) | added: same interpreter, handler-thread CPU in vs out of an invocation (median) | target |\n"
-              "| --- | ---: | ---: | ---: | ---: | --- |")
-        for name, kind, b, m, added, ab, (v1, v2) in rows:
+              "rounds) | added: same interpreter, handler-thread CPU in vs out of an invocation (median) | control: "
+              "out vs out, same procedure | target |\n"
+              "| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+        for name, kind, b, m, added, ab, aa, (v1, v2) in rows:
             target = "<= 5 us" if kind == "op" else "<= 2 %"
             print("| %s | %.1f us | %.1f us | %+.1f us = %+.1f %% (%+.0f .. %+.0f us) | %+.2f us = %+.2f %% "
-                  "| %s: %s / %s |" % (name, b, m, m - b, (m - b) / b * 100, added[0], added[-1], ab, ab / b * 100, target, v1, v2))
+                  "| %+.2f us = %+.2f %% | %s: %s / %s |" % (name, b, m, m - b, (m - b) / b * 100, added[0], added[-1],
+                                                          ab, ab / b * 100, aa, aa / b * 100, target, v1, v2))
     else:
-        for name, kind, b, m, added, ab, (v1, v2) in rows:
+        for name, kind, b, m, added, ab, aa, (v1, v2) in rows:
             print("%s\n    bare %.2f us  monitored %.2f us  added %+.2f us (%+.1f %%, rounds %+.1f..%+.1f)  %s"
                   "\n    same interpreter, handler-thread CPU in vs out of an invocation: %+.2f us (%+.2f %%)  %s"
-                  % (name, b, m, m - b, (m - b) / b * 100, added[0], added[-1], v1, ab, ab / b * 100, v2))
+                  "\n    control, out vs out by the same procedure: %+.2f us (%+.2f %%)"
+                  % (name, b, m, m - b, (m - b) / b * 100, added[0], added[-1], v1, ab, ab / b * 100, v2,
+                     aa, aa / b * 100))
     return 0
 
 
