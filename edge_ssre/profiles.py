@@ -84,6 +84,27 @@ def _compiled(name):
     return (data, COMPILED) if data is not None else (None, None)
 
 
+def file_crc(path):
+    import zlib
+    with open(path, "rb") as fh:
+        return zlib.crc32(fh.read())
+
+
+def _same(name, path):
+    """The shipped profile file is the one compiled (its CRC-32): file times cannot tell after a
+    git checkout or an unpacked archive."""
+    from .rules.ruleset import compiled
+    return compiled().get("profile_crc", {}).get(name) == file_crc(path)
+
+
+def compile_profile_crcs():
+    """name -> CRC-32 of every shipped profile file, stored beside the compiled profiles."""
+    d = PROFILE_DIRS[0]
+    if not os.path.isdir(d):
+        return {}
+    return {f[:-5]: file_crc(os.path.join(d, f)) for f in sorted(os.listdir(d)) if f.endswith(".toml")}
+
+
 def compile_profiles():
     """name -> parsed data of every shipped profile (validated), for tools/build_rules.py."""
     from .tomlload import load_toml
@@ -107,7 +128,7 @@ def load_profile(name_or_path):
                 path = find_profile(s)
             except ProfileError:
                 path = None
-            if path is None or os.stat(path).st_mtime <= os.stat(origin).st_mtime:
+            if path is None or os.stat(path).st_mtime <= os.stat(origin).st_mtime or _same(s, path):
                 return _build(data, "", "%s (compiled)" % s, path or origin)
     from .tomlload import load_toml
     path = find_profile(name_or_path)

@@ -61,9 +61,9 @@ def test_attacks_are_caught_in_their_family(row):
 
 
 def test_compiled_table_matches_sources():
-    from edge_ssre.profiles import compile_profiles
+    from edge_ssre.profiles import compile_profile_crcs, compile_profiles
     specs = ruleset.load_specs()
-    table = ruleset.compiled_table(specs, ruleset.source_digest(), compile_profiles())
+    table = ruleset.compiled_table(specs, ruleset.source_digest(), compile_profiles(), compile_profile_crcs())
     with open(ruleset.COMPILED) as fh:
         shipped = json.load(fh)
     assert shipped == json.loads(json.dumps(table)), "run: python tools/build_rules.py"
@@ -82,6 +82,21 @@ def test_a_fresh_checkout_uses_the_compiled_table_whatever_the_file_times(tmp_pa
     assert ruleset._fresh(table)
     assert not ruleset._fresh(dict(table, crc=table["crc"] ^ 1))  # a source edited after the build
     assert not ruleset._fresh({})
+    # the same for a shipped device profile: compiled data, not a TOML parse, when the file is unchanged
+    from edge_ssre import profiles
+    profiles_dir = tmp_path / "profiles"
+    profiles_dir.mkdir()
+    src = profiles.find_profile("raspberry-pi-4")
+    shutil.copy(src, profiles_dir / "raspberry-pi-4.toml")  # newer than the (old) compiled table
+    monkeypatch.setattr(profiles, "PROFILE_DIRS", [str(profiles_dir)])
+    from edge_ssre import tomlload
+    parsed = []
+    real = tomlload.load_toml
+    monkeypatch.setattr(tomlload, "load_toml", lambda *a, **k: parsed.append(a[0]) or real(*a, **k))
+    assert profiles.load_profile("raspberry-pi-4").name == "raspberry-pi-4" and parsed == []
+    with open(profiles_dir / "raspberry-pi-4.toml", "a") as fh:
+        fh.write("\n# edited after the build\n")
+    assert profiles.load_profile("raspberry-pi-4").name == "raspberry-pi-4" and len(parsed) == 1
 
 
 def test_compiled_and_source_rules_agree():

@@ -20,8 +20,8 @@ from edge_ssre.rules import ruleset  # noqa: E402
 
 def main(argv):
     specs = ruleset.load_specs()  # full validation: errors name file and rule id
-    from edge_ssre.profiles import compile_profiles
-    table = ruleset.compiled_table(specs, ruleset.source_digest(), compile_profiles())
+    from edge_ssre.profiles import compile_profile_crcs, compile_profiles
+    table = ruleset.compiled_table(specs, ruleset.source_digest(), compile_profiles(), compile_profile_crcs())
     text = json.dumps(table, indent=0, sort_keys=True, ensure_ascii=True) + "\n"
     from edge_ssre.micro.build import DEFAULT_TABLE, default_table
     micro, _ = default_table()

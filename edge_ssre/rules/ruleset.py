@@ -466,14 +466,14 @@ def _fresh(table):
     return table.get("crc") == source_crc()
 
 
-def compiled_table(specs, digest, profiles=None):
+def compiled_table(specs, digest, profiles=None, profile_crc=None):
     """The host-compiled form of the specs (and the shipped device profiles): plain JSON, loaded
     without a TOML parser, with the derived tables precomputed."""
     rows = []
     for s in specs:
         rows.append({k: getattr(s, k) for k in RuleSpec.__slots__})
     return {"format": 2, "digest": digest, "crc": source_crc(), "rules": rows, "prepared": prepare(specs),
-            "profiles": profiles or {}}
+            "profiles": profiles or {}, "profile_crc": profile_crc or {}}
 
 
 def _specs_from_table(table):
