@@ -274,10 +274,10 @@ _COLD_OURS = ("import time; t = time.perf_counter(); import sys; m = len(sys.mod
               "edge_ssre.Guard(); print((time.perf_counter() - t) * 1e3, len(sys.modules) - m)")
 
 
-def _spawn_ms(code):
+def _spawn_ms(code, env=None):
     t = timeit.default_timer()
     proc = subprocess.run([sys.executable, "-c", code], cwd=rc.PROJECT_ROOT, capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, env=env)
     wall = (timeit.default_timer() - t) * 1e3
     if proc.returncode != 0:
         raise RuntimeError("`python -c %r` failed: %s" % (code, proc.stderr.strip().splitlines()[-1:]))
@@ -288,10 +288,11 @@ def bench_cold_import(cfg):
     walls = {"pass": [], "import json": [], "ours": []}
     inproc, modules = [], 0
     try:
+        env = rc.bytecode_env()
         for _ in range(cfg["spawns"]):  # interleaved so that machine noise hits all three alike
-            walls["pass"].append(_spawn_ms("pass")[0])
-            walls["import json"].append(_spawn_ms("import json")[0])
-            wall, out = _spawn_ms(_COLD_OURS)
+            walls["pass"].append(_spawn_ms("pass", env)[0])
+            walls["import json"].append(_spawn_ms("import json", env)[0])
+            wall, out = _spawn_ms(_COLD_OURS, env)
             walls["ours"].append(wall)
             ms, modules = out.split()
             inproc.append(float(ms))

@@ -15,12 +15,12 @@ import time
 import timeit
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report_common as rc  # noqa: E402
 SAMPLE = os.path.join(ROOT, "tests", "data", "samples", "cloudfront-viewer-request.json")
 
 
-def cold(code, n=15):
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # a deployment zip ships .pyc; so does this measurement
+def cold(code, env, n=15):
     ts = []
     for _ in range(n):
         t = time.perf_counter()
@@ -31,10 +31,10 @@ def cold(code, n=15):
 
 def main(argv=None):
     md = "--markdown" in (argv or sys.argv[1:])
-    subprocess.run([sys.executable, "-m", "compileall", "-q", os.path.join(ROOT, "edge_ssre")], check=True)
-    bare_cold = cold("import json; ev=json.load(open(%r)); (lambda e,c: e)(ev, None)" % SAMPLE)
+    env = rc.bytecode_env()  # a deployment zip ships .pyc; so does this measurement
+    bare_cold = cold("import json; ev=json.load(open(%r)); (lambda e,c: e)(ev, None)" % SAMPLE, env)
     ours_cold = cold("import json; ev=json.load(open(%r)); from edge_ssre.lambda_edge import protect; "
-                     "h=protect(lambda e,c: e); h(ev, None)" % SAMPLE)
+                     "h=protect(lambda e,c: e); h(ev, None)" % SAMPLE, env)
     sys.path.insert(0, ROOT)
     from edge_ssre.lambda_edge import protect
     with open(SAMPLE) as fh:
