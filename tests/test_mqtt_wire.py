@@ -318,3 +318,82 @@ def test_an_oversize_qos1_message_is_acknowledged_without_being_held():
     finally:
         c.stop()
         peer.close()
+
+
+def _tls_files(d):
+    """A throw-away CA and a server certificate for 127.0.0.1, made with the openssl command."""
+    import shutil
+    import subprocess
+
+    import pytest
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make test certificates")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+
+    def run(*args):
+        subprocess.run(["openssl"] + list(args), cwd=str(d), check=True, capture_output=True)
+
+    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=edge-ssre test CA")
+    run("req", *ec, "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1")
+    (d / "ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "srv.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "srv.crt",
+        "-days", "2", "-extfile", "ext")
+    return d / "ca.crt", d / "srv.crt", d / "srv.key"
+
+
+def test_tls_broker_both_ways_at_once(tmp_path, topic_prefix):
+    """A mosquitto TLS listener: one client reads while another thread writes on the same TLS
+    connection (the sidecar's output reads PUBACKs while its worker publishes)."""
+    from mqtt_broker import Broker
+    ca, crt, key = _tls_files(tmp_path)
+    # (run as root, mosquitto would drop to its own user, which cannot read the test's directory)
+    conf = "user root\ncafile %s\ncertfile %s\nkeyfile %s\n" % (ca, crt, key)
+    with Broker(tmp_path / "b", extra_conf=conf) as b:
+        t = topic_prefix + "/tls"
+        got = []
+        tls = {"ca": str(ca)}
+        sub = Client(b.host, b.port, tls=tls, on_connect=lambda c: c.subscribe([t]),
+                     on_message=lambda topic, payload, qos, retain, mid, props: (got.append(payload), sub.ack(mid)))
+        pub = Client(b.host, b.port, tls=tls)
+        sub.start()
+        pub.start()
+        try:
+            assert wait_for(lambda: sub.connected and pub.connected)
+            time.sleep(0.2)
+            sent = [pub.publish(t, b"m%04d" % i + b"x" * 200, qos=1) for i in range(2000)]
+            assert wait_for(lambda: len(got) == 2000, 30) and wait_for(lambda: all(s.done for s in sent))
+            assert got == [b"m%04d" % i + b"x" * 200 for i in range(2000)]
+            assert pub.epoch == 1 and sub.epoch == 1  # no reconnect on the way
+        finally:
+            sub.stop()
+            pub.stop()
+        wrong = Client(b.host, b.port, tls={"ca": str(crt)})  # not the CA that signed it
+        logs = []
+        wrong.log = logs.append
+        wrong.start()
+        try:
+            assert wait_for(lambda: logs) and not wrong.connected and "certificate" in logs[0].lower()
+        finally:
+            wrong.stop()
+
+
+def test_a_receive_only_connection_still_pings(broker, topic_prefix):
+    """QoS 0 traffic in and nothing out: the client must still send within its keepalive, or
+    the broker drops it after 1.5 x keepalive."""
+    t = topic_prefix + "/q0"
+    got = []
+    c = Client(broker.host, broker.port, keepalive=1, on_connect=lambda cl: cl.subscribe([t], qos=0),
+               on_message=lambda *a: got.append(a))
+    pub = Client(broker.host, broker.port)
+    c.start()
+    pub.start()
+    try:
+        assert wait_for(lambda: c.connected and pub.connected)
+        end = time.monotonic() + 8  # mosquitto checks keepalives every few seconds (it dropped a silent one at ~5 s)
+        while time.monotonic() < end:  # a message every 0.2 s: the reader is never idle for 1 s
+            pub.publish(t, b"x", qos=0)
+            time.sleep(0.2)
+        assert len(got) > 30 and c.epoch == 1 and c.connected
+    finally:
+        c.stop()
+        pub.stop()

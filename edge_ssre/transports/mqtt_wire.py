@@ -294,7 +294,10 @@ class Client:
                     ctx.verify_mode = ssl.CERT_NONE
                 sock = ctx.wrap_socket(sock, server_hostname=self.host)
             sock.sendall(self._connect_packet())
-            sock.settimeout(None)
+            # plain TCP: blocking (the reader waits in select). TLS: a timeout, so a read that
+            # holds the lock for a record still arriving gives up (and lets writers in), and a
+            # write to a broker that stopped reading fails (the connection is then made again)
+            sock.settimeout(5.0 if self.tls else None)
         except BaseException:
             _close(sock)
             raise
@@ -325,7 +328,15 @@ class Client:
         self._last_in = self._last_out = time.monotonic()
         first = True
         pending = getattr(sock, "pending", None)  # TLS: bytes decrypted but not yet read
+        # One TLS connection must not be read and written at once (OpenSSL's rule for one SSL
+        # object): its reads take the writers' lock. Plain TCP reads and writes run side by side.
+        read_lock = self.lock if pending is not None else None
         while not self._stopping.is_set():
+            # keepalive: a connection that only receives (QoS 0 input) must still send something
+            now = time.monotonic()
+            if self.keepalive and now - self._last_out >= self.keepalive / 2.0 and self.connected:
+                if not self._write(PINGREQ_PACKET):
+                    return "write failed"
             if not (pending and pending()):
                 try:
                     ready = select.select((sock,), (), (), 1.0)[0]
@@ -337,16 +348,17 @@ class Client:
                         return "no CONNACK within 10 s"
                     if self.keepalive and now - self._last_in > 1.5 * self.keepalive:
                         return "no packet from the broker for %.0f s" % (now - self._last_in)
-                    if self.keepalive and now - self._last_out >= self.keepalive / 2.0 and self.connected:
-                        if not self._write(PINGREQ_PACKET):
-                            return "write failed"
                     continue
             try:
-                data = sock.recv(CHUNK)
-            except (BlockingIOError, InterruptedError):
+                if read_lock is None:
+                    data = sock.recv(CHUNK)
+                else:
+                    with read_lock:
+                        data = sock.recv(CHUNK)
+            except (BlockingIOError, InterruptedError, socket.timeout):
                 continue
             except OSError as exc:
-                if type(exc).__name__ == "SSLWantReadError":
+                if type(exc).__name__ in ("SSLWantReadError", "SSLWantWriteError"):
                     continue
                 return "read failed: %s" % exc
             if not data:
