@@ -199,7 +199,7 @@ class Sidecar:
                 st.errors += 1
 
     def _on_message(self, topic, payload, qos, retain, mid, props):
-        item = (time.perf_counter(), topic, payload, qos, retain, forwardable(props) if self.v5 else None,
+        item = (time.perf_counter(), topic, payload, qos, retain, forwardable(props) if props else None,
                 (self.client.epoch, mid, qos) if qos else None)
         try:
             self.q.put_nowait(item)
@@ -262,6 +262,8 @@ class Sidecar:
     def _room(self):
         """Wait while ``out_window`` copies are open (not written, or not acknowledged)."""
         window = self.window
+        if len(window) < self.out_window:  # the output's reader settles as PUBACKs arrive
+            return
         self._settle()
         if len(window) < self.out_window:
             return

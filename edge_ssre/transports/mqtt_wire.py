@@ -211,6 +211,7 @@ class Client:
         self._next_mid = 0
         self._skip = 0                           # bytes still to read past (an oversize PUBLISH)
         self._acked_any = False                  # a PUBACK in the chunk being parsed (on_acked once per chunk)
+        self._waiting = 0                        # threads in wait_acked
         self._corked = False                     # writes collected in _wbuf until flushed (see cork)
         self._wbuf = []
         self._wlen = 0
@@ -373,6 +374,8 @@ class Client:
                 first = self._parse(buf, first)
                 if self._acked_any:
                     self._acked_any = False
+                    if self.unsent:
+                        self._release_held()
                     if self.on_acked is not None:
                         self.on_acked()
             except ProtocolError as exc:
@@ -517,12 +520,8 @@ class Client:
             s.reason = body[2] if len(body) > 2 else 0
             if s.transmitted:
                 self.transmitted -= 1
-            if self.unsent:  # send on what the broker's Receive Maximum held back: now, after
-                corked, self._corked = self._corked, False  # what a corked writer collected (order)
-                self._flush()
-                self._send_unsent()
-                self._corked = corked
-            self.acked.notify_all()
+            if self._waiting:
+                self.acked.notify_all()
         self._acked_any = True
 
     # ---- writing ------------------------------------------------------------------------------
@@ -580,6 +579,17 @@ class Client:
             return False
         self._last_out = time.monotonic()
         return True
+
+    def _release_held(self):
+        """After a read that brought PUBACKs: send what the broker's Receive Maximum held back, in
+        one write, after what a corked writer has collected (the order of publications holds)."""
+        with self.lock:
+            if self.transmitted >= self.send_quota:
+                return
+            corked, self._corked = self._corked, True
+            self._send_unsent()
+            self._corked = corked
+            self._flush()
 
     def _send_unsent(self):
         unsent = self.unsent
@@ -653,7 +663,11 @@ class Client:
     def wait_acked(self, timeout):
         """Wait until a PUBACK arrives (or ``timeout`` seconds pass)."""
         with self.acked:
-            self.acked.wait(timeout)
+            self._waiting += 1
+            try:
+                self.acked.wait(timeout)
+            finally:
+                self._waiting -= 1
 
 
 class _Refused(Exception):
