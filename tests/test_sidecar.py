@@ -10,11 +10,12 @@ import time
 
 import cbor2
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 CONFIG = """
-broker = "{host}:{port}"
+broker = {broker}
 inputs = ["{p}/sensors/#", "{p}/raw/#"]
 output_prefix = "{p}-guarded"
 quarantine = "{p}-quarantine"
@@ -75,10 +76,11 @@ def publisher(broker, v5=False):
     return c
 
 
-def start_sidecar(tmp_path, broker, p, extra_args=()):
+def start_sidecar(tmp_path, broker, p, extra_args=(), client="builtin"):
     sink = tmp_path / "findings.jsonl"
     cfg = tmp_path / "sidecar.toml"
-    cfg.write_text(CONFIG.format(host=broker.host, port=broker.port, p=p, sink=sink))
+    where = '{ host = "%s", port = %d, client = "%s" }' % (broker.host, broker.port, client)
+    cfg.write_text(CONFIG.format(broker=where, p=p, sink=sink))
     args = [sys.executable, "-m", "edge_ssre.cli", "run", "--config", str(cfg)] + list(extra_args)
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return proc, sink
@@ -103,11 +105,13 @@ def stop(proc):
     return proc.returncode, err
 
 
-def test_sidecar_end_to_end(tmp_path, broker, topic_prefix):
+@pytest.mark.parametrize("client", ["builtin", "paho"])
+def test_sidecar_end_to_end(tmp_path, broker, topic_prefix, client):
+    """Both MQTT clients the sidecar can use: its own (default) and paho-mqtt (``[broker] client``)."""
     p = topic_prefix
     probe = Probe(broker, [p + "-guarded/#", p + "-quarantine/#"], v5=True)
     pub = publisher(broker, v5=True)
-    proc, sink = start_sidecar(tmp_path, broker, p)
+    proc, sink = start_sidecar(tmp_path, broker, p, client=client)
     try:
         ready_topic = p + "/sensors/ready/telemetry"
         assert wait_ready(pub, probe, ready_topic, p + "-guarded"), proc.stderr.read() if proc.poll() else "not ready"
@@ -163,9 +167,10 @@ def test_sidecar_end_to_end(tmp_path, broker, topic_prefix):
     assert {"sqli", "telemetry", "limits"} <= fams
 
 
-def test_sidecar_reconnects_after_a_broker_restart(tmp_path, broker, topic_prefix):
+@pytest.mark.parametrize("client", ["builtin", "paho"])
+def test_sidecar_reconnects_after_a_broker_restart(tmp_path, broker, topic_prefix, client):
     p = topic_prefix
-    proc, _ = start_sidecar(tmp_path, broker, p)
+    proc, _ = start_sidecar(tmp_path, broker, p, client=client)
     try:
         probe = Probe(broker, [p + "-guarded/#"])
         pub = publisher(broker)
@@ -220,6 +225,11 @@ def test_bad_config_is_one_line(tmp_path):
     res = subprocess.run([sys.executable, "-m", "edge_ssre.cli", "run", "--config", str(cfg)], capture_output=True,
                          text=True, timeout=60)
     assert res.returncode == 2 and "colour" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    cfg.write_text('broker = { host = "127.0.0.1", port = 1, client = "hbmqtt" }\n')
+    res = subprocess.run([sys.executable, "-m", "edge_ssre.cli", "run", "--config", str(cfg)], capture_output=True,
+                         text=True, timeout=60)
+    assert res.returncode == 2 and "client" in res.stderr and "paho" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
 
 
 def test_a_qos1_burst_is_paced_not_dropped_and_keeps_its_order(tmp_path, broker, topic_prefix):

@@ -25,7 +25,8 @@ line is written every ``stats_interval`` seconds.
 
 Config file (TOML)::
 
-    broker = "127.0.0.1:1883"          # or [broker] host/port/tls/username/password/client_id/protocol
+    broker = "127.0.0.1:1883"          # or [broker] host/port/tls/username/password/client_id/protocol/client
+                                       # client = "builtin" (default, standard library) or "paho"
     inputs = ["raw/#"]
     output_prefix = "guarded"
     quarantine = "quarantine"          # optional
@@ -48,7 +49,7 @@ import time
 
 from ..envelope import Envelope
 from ..errors import PolicyError
-from ..transports.mqtt_wire import Client, forwardable, user_property
+from ..transports.mqtt_wire import forwardable, user_property
 from ..verdict import Finding, Verdict
 
 INTAKE_WAIT = 2.0  # seconds the input thread waits for queue room before a message overflows
@@ -130,7 +131,8 @@ class Sidecar:
     """MQTT 5 by default (user properties, retain-as-published); ``protocol="3.1.1"`` for older brokers."""
 
     def __init__(self, guard, host, port, inputs, output_prefix, quarantine=None, client_id=None, protocol="5",
-                 tls=None, username=None, password=None, queue_depth=1024, stats_interval=10.0, stats_out=None):
+                 tls=None, username=None, password=None, queue_depth=1024, stats_interval=10.0, stats_out=None,
+                 client="builtin"):
         for f in inputs:
             from ..telemetry.topic_filter import topic_matches
             if topic_matches(f, output_prefix + "/x") or (quarantine and topic_matches(f, quarantine + "/x")):
@@ -156,6 +158,10 @@ class Sidecar:
         log = self._log
         # Receive Maximum: a broker that keeps to it holds back the QoS 1 messages beyond this many
         # unacknowledged ones (the input thread's wait bounds the queue for those that don't)
+        if client == "paho":
+            from ..transports.paho_client import PahoClient as Client
+        else:
+            from ..transports.mqtt_wire import Client
         self.client = Client(host, port, client_id, self.v5, tls=tls, username=username, password=password,
                              receive_maximum=max(1, queue_depth // 2), max_packet=max_packet,
                              on_connect=self._on_connect, on_disconnect=self._on_disconnect,
@@ -419,6 +425,7 @@ def build(conf, label="<args>"):
     b = conf.get("broker")
     tls = username = password = client_id = None
     protocol = "5"
+    client = "builtin"
     if isinstance(b, dict):
         host, port = b.get("host", "127.0.0.1"), int(b.get("port", 1883))
         tls = b.get("tls")
@@ -427,6 +434,14 @@ def build(conf, label="<args>"):
         protocol = str(b.get("protocol", "5"))
         if protocol not in ("5", "3.1.1"):
             raise where.fail("protocol", "must be \"5\" or \"3.1.1\"")
+        client = str(b.get("client", "builtin"))
+        if client not in ("builtin", "paho"):
+            raise where.fail("client", "must be \"builtin\" (standard library) or \"paho\" (paho-mqtt)")
+        if client == "paho":
+            try:
+                import paho.mqtt.client  # noqa: F401
+            except ImportError:
+                raise where.fail("client", "needs paho-mqtt: pip install 'edge-ssre[mqtt]'") from None
     elif b is not None:
         host, port = _broker(b)
     else:
@@ -458,7 +473,7 @@ def build(conf, label="<args>"):
     sc = Sidecar(guard, host, port, inputs, conf.get("output_prefix", "guarded"), conf.get("quarantine"),
                  client_id=client_id, protocol=protocol, tls=tls, username=username, password=password,
                  queue_depth=int(conf.get("queue_depth", (prof.runtime.get("queue_depth") if prof else 0) or 1024)),
-                 stats_interval=float(conf.get("stats_interval", 10)))
+                 stats_interval=float(conf.get("stats_interval", 10)), client=client)
     sc.uplink = uplink
     sc.store = store
     return sc, store
