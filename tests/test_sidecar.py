@@ -316,3 +316,31 @@ def test_the_sidecar_needs_no_paho_but_its_uplink_says_it_does(tmp_path, monkeyp
         raise AssertionError("uplink accepted without paho")
     except PolicyError as exc:
         assert "uplink" in str(exc) and "edge-ssre[mqtt]" in str(exc) and "sc.toml" in str(exc)
+
+
+@pytest.mark.parametrize("client", ["builtin", "paho"])
+def test_messages_sent_while_the_sidecar_restarts_are_not_lost(tmp_path, broker, topic_prefix, client):
+    """The input connection keeps its MQTT session (stable client id, session expiry): QoS 1
+    messages devices publish while the sidecar is down are held by the broker and inspected and
+    republished when it is back. With a clean session they would be gone."""
+    p = topic_prefix
+    probe = Probe(broker, [p + "-guarded/#"], v5=True)
+    pub = publisher(broker, v5=True)
+    try:
+        proc, _ = start_sidecar(tmp_path, broker, p, client=client)
+        assert wait_ready(pub, probe, p + "/raw/ready", p + "-guarded")
+        code, err = stop(proc)
+        assert code == 0, err
+        for i in range(15):  # (under the config's per-client burst of 20)
+            pub.publish(p + "/raw/while-down", b"reading %d" % i, qos=1)
+        time.sleep(0.5)
+        proc, _ = start_sidecar(tmp_path, broker, p, client=client)
+        got = probe.wait(lambda m: m.topic == p + "-guarded/" + p + "/raw/while-down" and m.payload == b"reading 14",
+                         timeout=20)
+        with probe.lock:
+            seen = {m.payload for m in probe.msgs if m.topic == p + "-guarded/" + p + "/raw/while-down"}
+        code, err = stop(proc)
+        assert got and seen == {b"reading %d" % i for i in range(15)}, (len(seen), err[-500:])
+    finally:
+        pub.loop_stop()
+        probe.close()

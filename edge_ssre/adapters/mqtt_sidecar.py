@@ -26,7 +26,8 @@ line is written every ``stats_interval`` seconds.
 Config file (TOML)::
 
     broker = "127.0.0.1:1883"          # or [broker] host/port/tls/username/password/client_id/protocol/client
-                                       # client = "builtin" (default, standard library) or "paho"
+                                       # client = "builtin" (default, standard library) or "paho";
+                                       # session_expiry = 3600 (s the broker keeps the input session; 0: clean)
     inputs = ["raw/#"]
     output_prefix = "guarded"
     quarantine = "quarantine"          # optional
@@ -53,6 +54,16 @@ from ..transports.mqtt_wire import forwardable, user_property
 from ..verdict import Finding, Verdict
 
 INTAKE_WAIT = 2.0  # seconds the input thread waits for queue room before a message overflows
+SESSION_EXPIRY = 3600  # seconds the broker keeps the input connection's session (0: a clean session each time)
+
+
+def stable_client_id(inputs, output_prefix):
+    """The same client id for the same sidecar on the same host across restarts, so the broker
+    can keep its session: edge-ssre-<8 hex digits of CRC-32(host name, inputs, output prefix)>."""
+    import socket
+    import zlib
+    key = "%s|%s|%s" % (socket.gethostname(), ",".join(sorted(inputs)), output_prefix)
+    return "edge-ssre-%08x" % zlib.crc32(key.encode("utf-8"))
 
 
 class JsonLinesSink:
@@ -132,7 +143,7 @@ class Sidecar:
 
     def __init__(self, guard, host, port, inputs, output_prefix, quarantine=None, client_id=None, protocol="5",
                  tls=None, username=None, password=None, queue_depth=1024, stats_interval=10.0, stats_out=None,
-                 client="builtin"):
+                 client="builtin", session_expiry=SESSION_EXPIRY):
         for f in inputs:
             from ..telemetry.topic_filter import topic_matches
             if topic_matches(f, output_prefix + "/x") or (quarantine and topic_matches(f, quarantine + "/x")):
@@ -162,11 +173,17 @@ class Sidecar:
             from ..transports.paho_client import PahoClient as Client
         else:
             from ..transports.mqtt_wire import Client
+        if not client_id:
+            client_id = stable_client_id(self.inputs, self.output_prefix)
+        # The input connection keeps its session (session_expiry seconds): QoS 1 messages sent to the
+        # sidecar but not yet acknowledged, and those that arrive while it restarts, are delivered
+        # again when it is back, instead of being dropped with a clean session.
         self.client = Client(host, port, client_id, self.v5, tls=tls, username=username, password=password,
+                             session_expiry=session_expiry,
                              receive_maximum=max(1, queue_depth // 2), max_packet=max_packet,
                              on_connect=self._on_connect, on_disconnect=self._on_disconnect,
                              on_message=self._on_message, on_oversize=self._on_oversize, log=log)
-        self.out = Client(host, port, client_id and client_id + "-out", self.v5, tls=tls, username=username,
+        self.out = Client(host, port, client_id + "-out", self.v5, tls=tls, username=username,
                           password=password, max_packet=max_packet, on_acked=self._on_acked, log=log)
         self.settling = threading.Lock()  # the window is settled by the worker and the output's reader
         # Our QoS 1 copies not yet acknowledged by the broker, oldest first: (Sent or None, the
@@ -426,6 +443,7 @@ def build(conf, label="<args>"):
     tls = username = password = client_id = None
     protocol = "5"
     client = "builtin"
+    session_expiry = SESSION_EXPIRY
     if isinstance(b, dict):
         host, port = b.get("host", "127.0.0.1"), int(b.get("port", 1883))
         tls = b.get("tls")
@@ -434,6 +452,10 @@ def build(conf, label="<args>"):
         protocol = str(b.get("protocol", "5"))
         if protocol not in ("5", "3.1.1"):
             raise where.fail("protocol", "must be \"5\" or \"3.1.1\"")
+        try:
+            session_expiry = int(b.get("session_expiry", SESSION_EXPIRY))
+        except (TypeError, ValueError):
+            raise where.fail("session_expiry", "must be a number of seconds (0: a clean session each time)") from None
         client = str(b.get("client", "builtin"))
         if client not in ("builtin", "paho"):
             raise where.fail("client", "must be \"builtin\" (standard library) or \"paho\" (paho-mqtt)")
@@ -473,7 +495,8 @@ def build(conf, label="<args>"):
     sc = Sidecar(guard, host, port, inputs, conf.get("output_prefix", "guarded"), conf.get("quarantine"),
                  client_id=client_id, protocol=protocol, tls=tls, username=username, password=password,
                  queue_depth=int(conf.get("queue_depth", (prof.runtime.get("queue_depth") if prof else 0) or 1024)),
-                 stats_interval=float(conf.get("stats_interval", 10)), client=client)
+                 stats_interval=float(conf.get("stats_interval", 10)), client=client,
+                 session_expiry=session_expiry)
     sc.uplink = uplink
     sc.store = store
     return sc, store

@@ -40,7 +40,7 @@ MAX_BACKOFF = 15.0
 PINGREQ_PACKET = b"\xc0\x00"
 DISCONNECT_PACKET = b"\xe0\x00"
 # MQTT 5 property ids this client reads or writes (MQTT 5.0 section 2.2.2.2)
-P_SUBSCRIPTION_ID, P_ASSIGNED_ID, P_SERVER_KEEPALIVE = 0x0B, 0x12, 0x13
+P_SESSION_EXPIRY, P_SUBSCRIPTION_ID, P_ASSIGNED_ID, P_SERVER_KEEPALIVE = 0x11, 0x0B, 0x12, 0x13
 P_RECEIVE_MAX, P_TOPIC_ALIAS, P_MAX_QOS, P_RETAIN_AVAILABLE, P_USER, P_MAX_PACKET = 0x21, 0x23, 0x24, 0x25, 0x26, 0x27
 # how each property's value is laid out: 1/2/4-byte integer, variable byte integer, length-prefixed
 # (UTF-8 string or binary data), or a pair of UTF-8 strings
@@ -184,8 +184,13 @@ class Client:
 
     def __init__(self, host, port, client_id="", v5=True, keepalive=30, tls=None, username=None, password=None,
                  receive_maximum=65535, max_packet=1 << 20, on_connect=None, on_disconnect=None, on_message=None,
-                 on_oversize=None, on_acked=None, log=None):
+                 on_oversize=None, on_acked=None, log=None, session_expiry=0):
         self.host, self.port = host, int(port)
+        # 0: a clean session on every connection. Otherwise the broker keeps the subscriptions and
+        # the unacknowledged and queued QoS 1 messages for this client id across reconnects and
+        # restarts (MQTT 5: for this many seconds; MQTT 3.1.1: until a clean connect)
+        self.session_expiry = max(0, min(0xFFFFFFFF, int(session_expiry)))
+        self.session_present = False
         self.client_id = client_id or "edge-ssre-" + os.urandom(6).hex()
         self.v5 = v5
         self.keepalive = int(keepalive)
@@ -305,7 +310,7 @@ class Client:
         return sock
 
     def _connect_packet(self):
-        flags = 0x02  # clean start: the sidecar's state lives in its own queue and window
+        flags = 0 if self.session_expiry else 0x02  # clean start unless a session is kept
         payload = _utf8(self.client_id)
         if self.username is not None:
             flags |= 0x80
@@ -316,6 +321,8 @@ class Client:
         if self.v5:
             props = (bytes((P_RECEIVE_MAX,)) + struct.pack("!H", self.receive_maximum)
                      + bytes((P_MAX_PACKET,)) + struct.pack("!I", self.max_packet))
+            if self.session_expiry:
+                props += bytes((P_SESSION_EXPIRY,)) + struct.pack("!I", self.session_expiry)
             head = _utf8("MQTT") + bytes((5, flags)) + struct.pack("!H", self.keepalive) + varint(len(props)) + props
         else:
             head = _utf8("MQTT") + bytes((4, flags)) + struct.pack("!H", self.keepalive)
@@ -452,6 +459,7 @@ class Client:
             raise ProtocolError("short CONNACK")
         if body[1]:
             raise _Refused("broker refused the connection (reason 0x%02x)" % body[1])
+        self.session_present = bool(body[0] & 1)
         quota, max_qos, retain_ok, max_packet, keepalive = 65535, 1, True, 1 << 28, None
         if self.v5 and len(body) > 2:
             plen, j = read_varint(body, 2)

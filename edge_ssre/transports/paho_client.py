@@ -34,7 +34,7 @@ class PahoClient:
 
     def __init__(self, host, port, client_id="", v5=True, keepalive=30, tls=None, username=None, password=None,
                  receive_maximum=65535, max_packet=1 << 20, on_connect=None, on_disconnect=None, on_message=None,
-                 on_oversize=None, on_acked=None, log=None):
+                 on_oversize=None, on_acked=None, log=None, session_expiry=0):
         import paho.mqtt.client as mqtt
         from paho.mqtt.packettypes import PacketTypes
         from paho.mqtt.properties import Properties
@@ -48,8 +48,10 @@ class PahoClient:
         self.epoch = 0
         self.connected = False
         self.acked = threading.Condition()
+        self.session_expiry = max(0, int(session_expiry))
         c = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or "",
-                        protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311, manual_ack=True)
+                        protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311, manual_ack=True,
+                        clean_session=None if v5 else not self.session_expiry)
         if tls:
             c.tls_set(ca_certs=tls.get("ca"), certfile=tls.get("cert"), keyfile=tls.get("key"))
             if tls.get("insecure"):
@@ -72,7 +74,13 @@ class PahoClient:
             props = self._props(self._types.CONNECT)
             props.ReceiveMaximum = self.receive_maximum
             props.MaximumPacketSize = self.max_packet
-        self.client.connect_async(self.host, self.port, keepalive=self.keepalive, properties=props)
+            if self.session_expiry:
+                props.SessionExpiryInterval = self.session_expiry
+        clean = self._mqtt.MQTT_CLEAN_START_FIRST_ONLY
+        if self.v5 and self.session_expiry:
+            clean = False
+        self.client.connect_async(self.host, self.port, keepalive=self.keepalive, properties=props,
+                                  clean_start=clean)
         self.client.loop_start()
 
     def stop(self, timeout=5.0):
