@@ -346,8 +346,7 @@ def test_tls_broker_both_ways_at_once(tmp_path, topic_prefix):
     connection (the sidecar's output reads PUBACKs while its worker publishes)."""
     from mqtt_broker import Broker
     ca, crt, key = _tls_files(tmp_path)
-    # (run as root, mosquitto would drop to its own user, which cannot read the test's directory)
-    conf = "user root\ncafile %s\ncertfile %s\nkeyfile %s\n" % (ca, crt, key)
+    conf = "cafile %s\ncertfile %s\nkeyfile %s\n" % (ca, crt, key)
     with Broker(tmp_path / "b", extra_conf=conf) as b:
         t = topic_prefix + "/tls"
         got = []

@@ -298,24 +298,28 @@ def test_devices_messages_are_acknowledged_in_order_once_the_copies_are_held():
     assert acked == [11, 12, 13]
 
 
-def test_the_sidecar_needs_no_paho_but_its_uplink_says_it_does(tmp_path, monkeypatch):
+def test_the_sidecar_with_store_and_uplink_needs_no_paho(tmp_path, monkeypatch):
     """paho-mqtt hidden from the import system (as on a gateway without the ``mqtt`` extra): the
-    sidecar builds; an uplink in its config is refused with the key and the install hint."""
+    sidecar builds with its event store and uplink, and never imports paho; asking for the paho
+    client is refused with the key and the install hint."""
     from edge_ssre.adapters.mqtt_sidecar import build
     from edge_ssre.errors import PolicyError
 
     for name in ("paho", "paho.mqtt", "paho.mqtt.client"):
         monkeypatch.setitem(sys.modules, name, None)
     sc, store = build({"broker": "127.0.0.1:1", "inputs": ["a/#"], "output_prefix": "out",
-                       "sink": str(tmp_path / "f.jsonl")})
-    assert sc.client.host == "127.0.0.1" and store is None
-    conf = {"broker": "127.0.0.1:1", "sink": "store:%s" % (tmp_path / "ev.ring"), "uplink": {"host": "x"},
-            "__text__": 'broker = "127.0.0.1:1"\n[uplink]\nhost = "x"\n'}
+                       "sink": "store:%s" % (tmp_path / "ev.ring"), "uplink": {"host": "127.0.0.1", "port": 1}})
+    try:
+        assert sc.client.host == "127.0.0.1" and sc.uplink is not None and sys.modules["paho"] is None
+    finally:
+        store.close()
+    conf = {"broker": {"host": "127.0.0.1", "port": 1, "client": "paho"},
+            "__text__": '[broker]\nhost = "127.0.0.1"\nport = 1\nclient = "paho"\n'}
     try:
         build(conf, "sc.toml")
-        raise AssertionError("uplink accepted without paho")
+        raise AssertionError("paho client accepted without paho")
     except PolicyError as exc:
-        assert "uplink" in str(exc) and "edge-ssre[mqtt]" in str(exc) and "sc.toml" in str(exc)
+        assert "client" in str(exc) and "edge-ssre[mqtt]" in str(exc) and "sc.toml" in str(exc)
 
 
 @pytest.mark.parametrize("client", ["builtin", "paho"])

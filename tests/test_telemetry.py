@@ -156,3 +156,44 @@ def test_learn_then_enforce_round_trip():
     assert g.inspect(cbor2.dumps({"dev": "dev-1", "temp": 900, "status": "ok"}), source="mqtt",
                      topic="plant/dev-1/telemetry").action == "block"
     assert g.inspect(ok, source="mqtt", topic="plant/dev-1/firmware").action == "block"
+
+
+def test_learn_from_a_live_broker_and_a_clear_error_without_one(broker, topic_prefix):
+    """`learn --broker`: the baseline covers what was published during the window; a broker
+    that is not there is an OSError naming it (the CLI turns it into one line, exit 3)."""
+    import threading
+    import time
+
+    from edge_ssre.telemetry.learn import from_broker
+    from edge_ssre.transports.mqtt_wire import Client
+
+    pub = Client(broker.host, broker.port)
+    pub.start()
+    L = Learner()
+    stop = threading.Event()
+
+    def publish():
+        while not pub.connected:
+            time.sleep(0.01)
+        i = 0
+        while not stop.is_set():
+            pub.publish(topic_prefix + "/line-%d/telemetry" % (i % 3), cbor2.dumps({"temp": 20 + i % 5}), qos=0)
+            i += 1
+            time.sleep(0.01)
+
+    t = threading.Thread(target=publish, daemon=True)
+    t.start()
+    try:
+        from_broker(broker.host, broker.port, [topic_prefix + "/#"], 1.5, L)
+    finally:
+        stop.set()
+        t.join(2)
+        pub.stop()
+    from edge_ssre.telemetry.learn import generalize
+    text = L.baseline()
+    assert 'filter = "%s/+/telemetry"' % generalize(topic_prefix) in text and "temp = " in text
+    try:
+        from_broker("127.0.0.1", 1, ["#"], 0.1, Learner(), connect_timeout=1.0)
+        raise AssertionError("no broker, no error")
+    except OSError as exc:
+        assert "127.0.0.1:1" in str(exc)

@@ -475,11 +475,6 @@ def build(conf, label="<args>"):
     prof = load_profile(conf["profile"]) if conf.get("profile") else None
     policy = Policy.from_dict(conf["policy"], where) if "policy" in conf else None
     tel = TelemetryPolicy.from_dict(conf["telemetry"], where, prof) if "telemetry" in conf else None
-    if "uplink" in conf:
-        try:
-            import paho.mqtt.client  # noqa: F401  (the uplink's client; the sidecar's own needs nothing)
-        except ImportError:
-            raise where.fail("uplink", "the uplink needs paho-mqtt: pip install 'edge-ssre[mqtt]'") from None
     sink, store = make_sink(conf.get("sink"), conf.get("device", ""), prof)
     uplink = None
     if "uplink" in conf:

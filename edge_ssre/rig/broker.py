@@ -38,9 +38,13 @@ class Broker:
         os.makedirs(self.workdir, exist_ok=True)
         self.conf = os.path.join(self.workdir, "mosquitto-%d.conf" % self.port)
         self.log = os.path.join(self.workdir, "mosquitto-%d.log" % self.port)
+        # Started as root, mosquitto drops to its own user, which cannot write a root-owned work
+        # directory: persistence then fails at every save ("Permission denied" in the log) and a
+        # restart loses the sessions and queued messages a test or the rig relies on.
+        user = "user root\n" if hasattr(os, "geteuid") and os.geteuid() == 0 else ""
         with open(self.conf, "w") as fh:
-            fh.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                     "max_queued_messages 100000\n%s\n" % (self.port, extra_conf))
+            fh.write("%slistener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                     "max_queued_messages 100000\n%s\n" % (user, self.port, extra_conf))
         self.proc = None
 
     def start(self, timeout=10.0):

@@ -166,21 +166,31 @@ def from_capture(path, learner):
                 raise ValueError("%s:%d: not a capture line (%s)" % (path, n, exc)) from None
 
 
-def from_broker(host, port, inputs, duration, learner):
-    import paho.mqtt.client as mqtt
-    c = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2)
-    c.on_connect = lambda cl, u, f, rc, p=None: [cl.subscribe(i, qos=0) for i in inputs]
-    lock = __import__("threading").Lock()
+def from_broker(host, port, inputs, duration, learner, connect_timeout=10.0):
+    """Observe live traffic for ``duration`` seconds (the sidecar's MQTT client, standard library).
+    The publisher's client id is read from the MQTT 5 user property ``client_id`` when present."""
+    import threading
+    from ..transports.mqtt_wire import Client, user_property
+    lock = threading.Lock()
+    errors = []
 
-    def on_message(cl, u, msg):
+    def on_message(topic, payload, qos, retain, mid, props):
         with lock:
-            learner.observe(msg.topic, msg.payload)
-    c.on_message = on_message
-    c.connect(host, port)
-    c.loop_start()
-    time.sleep(duration)
-    c.disconnect()
-    c.loop_stop()
+            learner.observe(topic, payload, None, user_property(props, "client_id"))
+
+    c = Client(host, port, on_connect=lambda cl: cl.subscribe(list(inputs), qos=0), on_message=on_message,
+               log=errors.append)
+    c.start()
+    try:
+        end = time.monotonic() + connect_timeout
+        while not c.connected:
+            if time.monotonic() > end:
+                raise OSError(errors[0] if errors else "cannot connect to %s:%d within %.0f s"
+                              % (host, port, connect_timeout))
+            time.sleep(0.02)
+        time.sleep(duration)
+    finally:
+        c.stop()
 
 
 def main(args):

@@ -184,13 +184,15 @@ class Client:
 
     def __init__(self, host, port, client_id="", v5=True, keepalive=30, tls=None, username=None, password=None,
                  receive_maximum=65535, max_packet=1 << 20, on_connect=None, on_disconnect=None, on_message=None,
-                 on_oversize=None, on_acked=None, log=None, session_expiry=0):
+                 on_oversize=None, on_acked=None, log=None, session_expiry=0, backoff=None):
         self.host, self.port = host, int(port)
         # 0: a clean session on every connection. Otherwise the broker keeps the subscriptions and
         # the unacknowledged and queued QoS 1 messages for this client id across reconnects and
         # restarts (MQTT 5: for this many seconds; MQTT 3.1.1: until a clean connect)
         self.session_expiry = max(0, min(0xFFFFFFFF, int(session_expiry)))
         self.session_present = False
+        self.backoff = backoff           # an object with next_delay() and reset(); None: 0.2 s doubling to 15 s
+        self.connect_failures = 0
         self.client_id = client_id or "edge-ssre-" + os.urandom(6).hex()
         self.v5 = v5
         self.keepalive = int(keepalive)
@@ -257,15 +259,18 @@ class Client:
             try:
                 sock = self._open()
             except (OSError, ProtocolError) as exc:
+                self.connect_failures += 1
                 if not failing:
                     self.log("cannot connect to %s:%d: %s (retrying up to every %.0f s)"
                              % (self.host, self.port, exc, MAX_BACKOFF))
                     failing = True
-                self._stopping.wait(backoff)
+                self._stopping.wait(self.backoff.next_delay() if self.backoff is not None else backoff)
                 backoff = min(MAX_BACKOFF, backoff * 2)
                 continue
             failing = False
             backoff = 0.2
+            if self.backoff is not None:
+                self.backoff.reset()
             try:
                 reason = self._serve(sock)
             except Exception as exc:  # a failing callback: say so, and keep the connection alive by remaking it
