@@ -482,10 +482,16 @@ def build(conf, label="<args>"):
         if store is None or not isinstance(up, dict):
             raise where.fail("uplink", "needs sink = \"store:PATH\" and a table { host, port, topic, ... }")
         from ..uplink.mqtt_uplink import MqttUplink
+        from ..uplink.backoff import Backoff
+        try:
+            max_backoff = float(up.get("max_backoff", 30))
+        except (TypeError, ValueError):
+            raise where.fail("max_backoff", "must be a number of seconds") from None
         uplink = MqttUplink(store, up.get("host", "127.0.0.1"), int(up.get("port", 8883)),
                             topic=up.get("topic", "edge-ssre/events"), client_id=up.get("client_id"),
                             ca=up.get("ca"), cert=up.get("cert"), key=up.get("key"),
-                            rate_limit=float(up.get("rate_limit", 100)))
+                            rate_limit=float(up.get("rate_limit", 100)),
+                            backoff=Backoff(cap=max(0.2, max_backoff)))
     guard = Guard(policy=policy, profile=prof, telemetry=TelemetryGuard(tel) if tel else None, sink=sink)
     sc = Sidecar(guard, host, port, inputs, conf.get("output_prefix", "guarded"), conf.get("quarantine"),
                  client_id=client_id, protocol=protocol, tls=tls, username=username, password=password,

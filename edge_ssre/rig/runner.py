@@ -43,6 +43,7 @@ port = {up_port}
 topic = "{up_topic}"
 client_id = "rig-uplink"
 rate_limit = 200
+max_backoff = 2                    # reconnect within ~2 s of the link coming back (default 30 s)
 [telemetry]
 unknown_topics = "block"
 client_id_level = 1
