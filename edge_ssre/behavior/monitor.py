@@ -30,6 +30,9 @@ _EVENTS = frozenset(("socket.connect", "socket.sendto", "socket.getaddrinfo", "o
                      "os.chmod", "os.truncate", "os.rmdir", "os.symlink", "os.link", "os.chdir", "subprocess.Popen",
                      "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "exec", "compile",
                      "ctypes.dlopen", "import", "sys.settrace", "sys.setprofile"))
+# one dict lookup tells an event's kind (None: not watched)
+_OPEN, _CONNECT, _RESOLVE, _NAMESPACE, _OTHER = 1, 2, 3, 4, 5
+_KINDS = dict.fromkeys(_EVENTS, _OTHER)
 _TMP = tuple(sorted({os.path.realpath(tempfile.gettempdir()) + os.sep, "/tmp/", "/var/tmp/", "/dev/shm/"}))
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
@@ -42,6 +45,8 @@ MAX_REMEMBERED_FACT = 256
 # directory): any of them, in any thread, monitored or not, forgets every remembered file decision
 _NAMESPACE_EVENTS = frozenset(("os.rename", "os.remove", "os.rmdir", "os.symlink", "os.link", "os.chdir"))
 _path_tables = {}  # id(monitor) -> its remembered file decisions; dropped with the monitor
+_KINDS.update(dict.fromkeys(_NAMESPACE_EVENTS, _NAMESPACE))
+_KINDS.update({"open": _OPEN, "socket.connect": _CONNECT, "socket.getaddrinfo": _RESOLVE})
 
 
 class internal:
@@ -88,11 +93,12 @@ def _install():
 
 
 def _hook(event, args):
-    if event not in _EVENTS:
+    kind = _KINDS.get(event)
+    if kind is None:
         return
     inv = _current.get()
     if inv is None:
-        if event in _NAMESPACE_EVENTS:
+        if kind == _NAMESPACE:
             _forget_paths()
         return
     # The same operation repeats (a handler opens the same files, calls the same hosts): a
@@ -104,20 +110,26 @@ def _hook(event, args):
     # so that one is told apart only when the operation is judged.
     table = fact = None
     try:  # a hand-raised event (sys.audit) may carry anything
-        if event == "open":
+        if kind == _OPEN:
             if type(args[0]) is str:
+                if args in inv.paths:
+                    return
                 table, fact = inv.paths, args
-        elif event == "socket.connect":
+        elif kind == _CONNECT:
             addr = args[1]
             if type(addr) is tuple and type(addr[0]) is str and type(addr[1]) is int:
-                table, fact = inv.nets, addr[:2]
-        elif event == "socket.getaddrinfo":
+                fact = addr[:2]
+                if fact in inv.nets:
+                    return
+                table = inv.nets
+        elif kind == _RESOLVE:
             if type(args[0]) is str and type(args[1]) is int:
-                table, fact = inv.nets, args[:2]
-        elif event in _NAMESPACE_EVENTS:
+                fact = args[:2]
+                if fact in inv.nets:
+                    return
+                table = inv.nets
+        elif kind == _NAMESPACE:
             _forget_paths()
-        if fact is not None and fact in table:
-            return
     except (TypeError, IndexError):
         table = fact = None
     if not _internal.get():
