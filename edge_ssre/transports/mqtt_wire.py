@@ -638,6 +638,8 @@ class Client:
 
     def _mid(self):
         """The next free message id (under the lock)."""
+        if len(self.inflight) >= 65535:
+            raise ValueError("65535 QoS 1 publications open: no message id left (wait for acknowledgements)")
         mid = self._next_mid % 65535 + 1
         while mid in self.inflight:
             mid = mid % 65535 + 1
