@@ -132,6 +132,9 @@ def fold_unicode(text):
     return text if out is None else "".join(out)
 
 
+_WIDE = re.compile("[\u2001-\U0010ffff]")  # what fold_unicode may change lies above U+2000
+
+
 def normalize(text):
     """The ``norm`` view."""
     if "%" in text:
@@ -144,10 +147,8 @@ def normalize(text):
         text = js_unescape(text)
     if "\x00" in text:
         text = text.replace("\x00", "")
-    for ch in text:
-        if ord(ch) > 0x2000:
-            text = fold_unicode(text)
-            break
+    if not text.isascii() and _WIDE.search(text) is not None:  # isascii: O(1), the string knows its width
+        text = fold_unicode(text)
     return text.lower()
 
 
