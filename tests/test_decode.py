@@ -137,6 +137,20 @@ def test_plain_token_memo_remembers_only_rejections_and_stays_bounded():
     assert len(walker._PLAIN) <= walker.MAX_PLAIN
 
 
+def test_a_token_that_only_starts_like_cbor_is_plain_and_real_cbor_is_walked():
+    from edge_ssre.decode import walker
+
+    token = "h5xb3Qm7Yp9Lkd2Wf8Rg4Jv6Tn"  # decodes to 0x87 ...: a CBOR array header, then noise
+    assert base64.b64decode(token + "==")[0] == 0x87
+    for _ in range(2):
+        _, ls, _ = leaves({"t": token})
+        assert ls == {("t", token, VALUE)}  # no printable runs of the noise as extra leaves
+    assert token in walker._PLAIN
+    blob = base64.b64encode(cbor2.dumps({"cmd": "; cat /etc/passwd", "n": 1})).decode()
+    _, ls, _ = leaves({"b": blob})
+    assert ("b.cmd", "; cat /etc/passwd", VALUE) in ls and blob not in walker._PLAIN
+
+
 def test_layer_budget():
     s = json.dumps({"x": "y"})
     for _ in range(8):
