@@ -160,31 +160,29 @@ class Sidecar:
         self.stats_out = stats_out or sys.stderr
         self.stop_event = threading.Event()
         self.connected = threading.Event()
-        # two connections: the input one only subscribes and acknowledges, the output one only
-        # publishes. The input thread may then wait for queue room (backpressure on QoS 1/2)
-        # without ever holding up what the worker publishes, and each reads and writes on its own.
-        # the largest PUBLISH taken in whole: the guard's byte limit plus room for topic and
-        # properties (a larger one is read past and reported, see _on_oversize)
-        max_packet = guard.limits.max_bytes + 65536 + 1024
-        log = self._log
-        # Receive Maximum: a broker that keeps to it holds back the QoS 1 messages beyond this many
-        # unacknowledged ones (the input thread's wait bounds the queue for those that don't)
         if client == "paho":
             from ..transports.paho_client import PahoClient as Client
         else:
             from ..transports.mqtt_wire import Client
         if not client_id:
             client_id = stable_client_id(self.inputs, self.output_prefix)
+        # the largest PUBLISH taken in whole: the guard's byte limit plus room for topic and
+        # properties (a larger one is read past and reported, see _on_oversize)
+        max_packet = guard.limits.max_bytes + 65536 + 1024
+        # Two connections: the input one only subscribes and acknowledges, the output one only
+        # publishes. The input thread may then wait for queue room (backpressure on QoS 1) without
+        # ever holding up what the worker publishes, and each reads and writes on its own.
         # The input connection keeps its session (session_expiry seconds): QoS 1 messages sent to the
         # sidecar but not yet acknowledged, and those that arrive while it restarts, are delivered
-        # again when it is back, instead of being dropped with a clean session.
+        # again when it is back, instead of being dropped with a clean session. Receive Maximum: a
+        # broker that keeps to it holds back the QoS 1 messages beyond this many unacknowledged ones
+        # (the input thread's wait bounds the queue for those that don't).
         self.client = Client(host, port, client_id, self.v5, tls=tls, username=username, password=password,
-                             session_expiry=session_expiry,
-                             receive_maximum=max(1, queue_depth // 2), max_packet=max_packet,
-                             on_connect=self._on_connect, on_disconnect=self._on_disconnect,
-                             on_message=self._on_message, on_oversize=self._on_oversize, log=log)
+                             session_expiry=session_expiry, receive_maximum=max(1, queue_depth // 2),
+                             max_packet=max_packet, on_connect=self._on_connect, on_disconnect=self._on_disconnect,
+                             on_message=self._on_message, on_oversize=self._on_oversize, log=self._log)
         self.out = Client(host, port, client_id + "-out", self.v5, tls=tls, username=username,
-                          password=password, max_packet=max_packet, on_acked=self._on_acked, log=log)
+                          password=password, max_packet=max_packet, on_acked=self._on_acked, log=self._log)
         self.settling = threading.Lock()  # the window is settled by the worker and the output's reader
         # Our QoS 1 copies not yet acknowledged by the broker, oldest first: (Sent or None, the
         # input's (connection epoch, message id, QoS) or None). A device's QoS 1 message is
