@@ -1,4 +1,4 @@
-"""A lean MQTT 3.1.1 / 5 client for the sidecar: standard library only (``ssl`` only for TLS).
+"""A lean MQTT 3.1.1 / 5 client: standard library only (``ssl`` only for TLS).
 
 Why not paho-mqtt here: importing paho pulls in ssl, hashlib, logging, urllib.request and email
 (about 11 MB of RSS before the first message, as much as the sidecar's whole budget on a Pi Zero),
@@ -14,7 +14,12 @@ What the sidecar needs is narrow, so this client does just that, in the spirit o
 * Receive Maximum in both directions, Maximum Packet Size (announced to MQTT 5 brokers; a larger
   PUBLISH from an MQTT 3.1.1 broker is read past and reported through ``on_oversize``, never
   buffered), keepalive pings, reconnects with backoff, and unacknowledged QoS 1 publications
-  resent in order after a reconnect.
+  resent in order after a reconnect;
+* a session kept across connections when asked (``session_expiry``: the broker holds the
+  subscriptions and the QoS 1 messages meant for a client that is away), and ``cork``/``flush``
+  so a batch of packets leaves in one write.
+
+Also used by the uplink (``uplink/mqtt_uplink.py``) and ``edge-ssre learn --broker``.
 
 One reader thread per connection reads the socket in 64 KB chunks, parses packets from a buffer and
 calls the callbacks (outside any lock, so ``on_message`` may block to slow the broker down: TCP
