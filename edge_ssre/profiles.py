@@ -84,25 +84,20 @@ def _compiled(name):
     return (data, COMPILED) if data is not None else (None, None)
 
 
-def file_crc(path):
-    import zlib
-    with open(path, "rb") as fh:
-        return zlib.crc32(fh.read())
-
-
 def _same(name, path):
-    """The shipped profile file is the one compiled (its CRC-32): file times cannot tell after a
-    git checkout or an unpacked archive."""
-    from .rules.ruleset import compiled
-    return compiled().get("profile_crc", {}).get(name) == file_crc(path)
+    """The shipped profile file is the one compiled (its CRC-32, as for the rule sources): file
+    times cannot tell after a git checkout or an unpacked archive."""
+    from .rules.ruleset import compiled, source_crc
+    return compiled().get("profile_crc", {}).get(name) == source_crc([path])
 
 
 def compile_profile_crcs():
     """name -> CRC-32 of every shipped profile file, stored beside the compiled profiles."""
+    from .rules.ruleset import source_crc
     d = PROFILE_DIRS[0]
     if not os.path.isdir(d):
         return {}
-    return {f[:-5]: file_crc(os.path.join(d, f)) for f in sorted(os.listdir(d)) if f.endswith(".toml")}
+    return {f[:-5]: source_crc([os.path.join(d, f)]) for f in sorted(os.listdir(d)) if f.endswith(".toml")}
 
 
 def compile_profiles():

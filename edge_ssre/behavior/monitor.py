@@ -30,9 +30,6 @@ _EVENTS = frozenset(("socket.connect", "socket.sendto", "socket.getaddrinfo", "o
                      "os.chmod", "os.truncate", "os.rmdir", "os.symlink", "os.link", "os.chdir", "subprocess.Popen",
                      "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "exec", "compile",
                      "ctypes.dlopen", "import", "sys.settrace", "sys.setprofile"))
-# one dict lookup tells an event's kind (None: not watched)
-_OPEN, _CONNECT, _RESOLVE, _NAMESPACE, _OTHER = 1, 2, 3, 4, 5
-_KINDS = dict.fromkeys(_EVENTS, _OTHER)
 _TMP = tuple(sorted({os.path.realpath(tempfile.gettempdir()) + os.sep, "/tmp/", "/var/tmp/", "/dev/shm/"}))
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
@@ -45,6 +42,9 @@ MAX_REMEMBERED_FACT = 256
 # directory): any of them, in any thread, monitored or not, forgets every remembered file decision
 _NAMESPACE_EVENTS = frozenset(("os.rename", "os.remove", "os.rmdir", "os.symlink", "os.link", "os.chdir"))
 _path_tables = {}  # id(monitor) -> its remembered file decisions; dropped with the monitor
+# one dict lookup tells an event's kind (None: not watched)
+_OPEN, _CONNECT, _RESOLVE, _NAMESPACE, _OTHER = 1, 2, 3, 4, 5
+_KINDS = dict.fromkeys(_EVENTS, _OTHER)
 _KINDS.update(dict.fromkeys(_NAMESPACE_EVENTS, _NAMESPACE))
 _KINDS.update({"open": _OPEN, "socket.connect": _CONNECT, "socket.getaddrinfo": _RESOLVE})
 

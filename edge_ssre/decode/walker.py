@@ -163,14 +163,11 @@ class Walker:
                     return
             elif n >= 16 and kind != URI and " " not in s and s not in _PLAIN:  # base64 has no spaces
                 raw = _b64decode(s)
-                if raw is not None and cbor_layer is not None and _sniff.sniff(raw) == _sniff.CBOR:
-                    # a quarter of random tokens decode to a first byte that looks like CBOR:
-                    # only a whole CBOR item makes the string an encoding (else it is plain text)
-                    doc, reason = cbor_layer.loads(raw, self.limits.max_depth)
-                    if reason is None:
-                        self.leaf(path, s, kind)
-                        self.walk(doc, path, depth + 1, layers + 2, kind)
-                        return
+                if (raw is not None and cbor_layer is not None and _sniff.sniff(raw) == _sniff.CBOR
+                        and cbor_layer.loads(raw, self.limits.max_depth)[1] is not None):
+                    # a quarter of random tokens decode to a first byte that looks like CBOR: only a
+                    # whole CBOR item makes the string an encoding (a real one is decoded again
+                    # below: rare, and payload() keeps the one account of layers and depth)
                     raw = None
                 if raw is None:
                     if n <= 256:  # short tokens only: the memo stays small

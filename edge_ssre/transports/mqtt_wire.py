@@ -38,6 +38,8 @@ import struct
 import threading
 import time
 
+from ..uplink.backoff import Backoff
+
 CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP = 1, 2, 3, 4, 5, 6, 7
 SUBSCRIBE, SUBACK, PINGREQ, PINGRESP, DISCONNECT = 8, 9, 12, 13, 14
 CHUNK = 65536
@@ -196,7 +198,9 @@ class Client:
         # restarts (MQTT 5: for this many seconds; MQTT 3.1.1: until a clean connect)
         self.session_expiry = max(0, min(0xFFFFFFFF, int(session_expiry)))
         self.session_present = False
-        self.backoff = backoff           # an object with next_delay() and reset(); None: 0.2 s doubling to 15 s
+        # reconnect delays: an object with next_delay() and reset() (uplink/backoff.py's Backoff, by default
+        # from 0.2 s doubling to MAX_BACKOFF, with jitter)
+        self.backoff = backoff or Backoff(base=0.2, cap=MAX_BACKOFF)
         self.connect_failures = 0
         self.client_id = client_id or "edge-ssre-" + os.urandom(6).hex()
         self.v5 = v5
@@ -258,7 +262,6 @@ class Client:
             self._thread.join(timeout)
 
     def _run(self):
-        backoff = 0.2
         failing = False
         while not self._stopping.is_set():
             try:
@@ -266,16 +269,13 @@ class Client:
             except (OSError, ProtocolError) as exc:
                 self.connect_failures += 1
                 if not failing:
-                    self.log("cannot connect to %s:%d: %s (retrying up to every %.0f s)"
-                             % (self.host, self.port, exc, MAX_BACKOFF))
+                    self.log("cannot connect to %s:%d: %s (retrying with backoff up to %.0f s)"
+                             % (self.host, self.port, exc, getattr(self.backoff, "cap", MAX_BACKOFF)))
                     failing = True
-                self._stopping.wait(self.backoff.next_delay() if self.backoff is not None else backoff)
-                backoff = min(MAX_BACKOFF, backoff * 2)
+                self._stopping.wait(self.backoff.next_delay())
                 continue
             failing = False
-            backoff = 0.2
-            if self.backoff is not None:
-                self.backoff.reset()
+            self.backoff.reset()
             try:
                 reason = self._serve(sock)
             except Exception as exc:  # a failing callback: say so, and keep the connection alive by remaking it
@@ -519,7 +519,7 @@ class Client:
             i = i2 + plen
         payload = body[i:]
         if qos == 2:  # answer PUBREC now; the message is delivered once, as QoS 1 would be
-            self._write(packet(PUBREC << 4, body[2 + tlen:4 + tlen]))
+            self._ack_packet(2, mid)
             qos, mid = 0, 0
         if self.on_message is not None:
             self.on_message(topic, payload, qos, bool(head & 1), mid, props)
@@ -625,11 +625,11 @@ class Client:
             self.transmitted += 1
 
     def _ack_packet(self, qos, mid):
-        self._write(packet((PUBACK if qos == 1 else PUBREC) << 4, struct.pack("!H", mid)))
+        return self._write(packet((PUBACK if qos == 1 else PUBREC) << 4, struct.pack("!H", mid)))
 
     def ack(self, mid, qos=1):
         """Acknowledge a received QoS 1 message (PUBACK); False if the connection is gone."""
-        return self._write(packet(PUBACK << 4, struct.pack("!H", mid)))
+        return self._ack_packet(1, mid)
 
     def subscribe(self, filters, qos=1, retain_as_published=True):
         """Subscribe to ``filters`` (one SUBSCRIBE); with MQTT 5, retained messages keep their retain flag."""
