@@ -150,8 +150,8 @@ cpu_out = {k: [] for k, *_ in cases}
 cpu_out2 = {k: [] for k, *_ in cases}
 for rep in range(REPEATS):
     for key, fn, n, per_call in cases:
-        if ctx is None:
-            w, c = batch(fn, n, ctx, per_call)
+        if ctx is None:  # the bare interpreter: the same shape, a null context manager
+            w, c = batch(fn, n, null, per_call)
             wall[key].append(w)
             continue
         # even: in, out, out2; odd: out2, out, in. Each pair is adjacent, each order equally often
