@@ -159,7 +159,6 @@ class Sidecar:
         self.stats_interval = stats_interval
         self.stats_out = stats_out or sys.stderr
         self.stop_event = threading.Event()
-        self.connected = threading.Event()
         if client == "paho":
             from ..transports.paho_client import PahoClient as Client
         else:
@@ -179,8 +178,8 @@ class Sidecar:
         # (the input thread's wait bounds the queue for those that don't).
         self.client = Client(host, port, client_id, self.v5, tls=tls, username=username, password=password,
                              session_expiry=session_expiry, receive_maximum=max(1, queue_depth // 2),
-                             max_packet=max_packet, on_connect=self._on_connect, on_disconnect=self._on_disconnect,
-                             on_message=self._on_message, on_oversize=self._on_oversize, log=self._log)
+                             max_packet=max_packet, on_connect=self._on_connect, on_message=self._on_message,
+                             on_oversize=self._on_oversize, log=self._log)
         self.out = Client(host, port, client_id + "-out", self.v5, tls=tls, username=username,
                           password=password, max_packet=max_packet, on_acked=self._on_acked, log=self._log)
         self.settling = threading.Lock()  # the window is settled by the worker and the output's reader
@@ -200,10 +199,6 @@ class Sidecar:
     def _on_connect(self, client):
         # retain-as-published (MQTT 5): a retained reading stays retained when republished
         client.subscribe(self.inputs, qos=1, retain_as_published=True)
-        self.connected.set()
-
-    def _on_disconnect(self, client, reason):
-        self.connected.clear()
 
     def _on_oversize(self, topic, size, qos):
         """A PUBLISH too large to take in whole: already acknowledged and read past; blocked."""
