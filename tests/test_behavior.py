@@ -19,7 +19,7 @@ def run(name, tmp_path):
 
 def test_learned_profile_allows_the_normal_run(tmp_path):
     out = run("learn_replay", tmp_path)
-    assert out["results"] == ["ran"] * 5
+    assert out["results"] == ["ran"] * 10  # five replays in ``with invocation()``, five through run()
     assert out["findings"] == []  # zero false blocks when replaying the learned run
     assert "127.0.0.1" in out["baseline"] and "config.json" in out["baseline"]
 
@@ -58,6 +58,14 @@ def test_request_ids_follow_threads_and_tasks(tmp_path):
     rids = sorted(f["rid"] for f in out["findings"] if f["rule"] == "behavior.create_child_process")
     assert rids == sorted(["thread-%d" % i for i in range(4)] + ["task-%d" % i for i in range(4)])
     assert out["outside"] is None
+
+
+def test_run_is_one_invocation_around_a_call(tmp_path):
+    out = run("run", tmp_path)
+    assert out["out"] == {"rid": "req-run", "sum": 5, "child": "blocked"}
+    assert "create_child_process" in out["raised"]  # a block inside leaves run() as BehaviorViolation
+    assert out["after"] is None and out["caller_var"] == "caller"  # the caller's context is untouched
+    assert [f["rid"] for f in out["findings"]] == ["req-run", "req-raise"]
 
 
 def test_enforcement_cannot_be_switched_off(tmp_path):

@@ -17,7 +17,6 @@ Lambda sends to CloudWatch Logs). A failure of the guard itself never breaks the
 """
 
 import asyncio
-import contextlib
 import functools
 import json
 import sys
@@ -98,33 +97,35 @@ def protect(handler=None, *, profile=None, policy=None, sink=None, guard=None, o
             return {"batchItemFailures": failures}
 
         def gate(event, context):
-            """(event for the handler or None, the answer when None, batch failures, scope to run in)."""
+            """(event for the handler or None, the answer when None, batch failures, behaviour monitor or None)."""
             ev, resp, failures = before(event)
             if resp is not None:
                 return None, resp, None, None
             if failures is not None and not ev["Records"]:
                 return None, merge(None, failures), None, None
-            mon = get_monitor()
-            return ev, None, failures, (mon.invocation(context) if mon is not None else contextlib.nullcontext())
+            return ev, None, failures, get_monitor()
 
         if asyncio.iscoroutinefunction(fn):
             @functools.wraps(fn)
             async def awrapper(event, context=None, *a, **kw):
-                ev, done, failures, scope = gate(event, context)
+                ev, done, failures, mon = gate(event, context)
                 if ev is None:
                     return done
-                with scope:
+                if mon is None:
+                    return merge(await fn(ev, context, *a, **kw), failures)
+                with mon.invocation(context):
                     return merge(await fn(ev, context, *a, **kw), failures)
             awrapper.edge_ssre_guard = get_guard
             return awrapper
 
         @functools.wraps(fn)
         def wrapper(event, context=None, *a, **kw):
-            ev, done, failures, scope = gate(event, context)
+            ev, done, failures, mon = gate(event, context)
             if ev is None:
                 return done
-            with scope:
+            if mon is None:
                 return merge(fn(ev, context, *a, **kw), failures)
+            return merge(mon.run(mon.request_id_of(context), fn, ev, context, *a, **kw), failures)
         wrapper.edge_ssre_guard = get_guard
         return wrapper
 

@@ -21,6 +21,7 @@ from ..errors import BehaviorViolation
 from ..verdict import Finding, Verdict
 
 _current = contextvars.ContextVar("edge_ssre_invocation", default=None)
+_copy_context = contextvars.copy_context
 _internal = contextvars.ContextVar("edge_ssre_internal", default=False)
 _installed = False
 _install_lock = threading.Lock()
@@ -59,6 +60,11 @@ class internal:
         _internal.reset(self._token)
 
 
+def request_id_of(context):
+    """A Lambda context's request id (``aws_request_id``), or a ``request_id`` attribute."""
+    return getattr(context, "aws_request_id", None) or getattr(context, "request_id", None)
+
+
 def current_request_id():
     inv = _current.get()
     return inv.request_id if inv is not None else None
@@ -84,56 +90,72 @@ class Invocation:
         _current.reset(self._token)
 
 
+_new_invocation = object.__new__
+
+
 def _install():
     global _installed
     with _install_lock:
         if not _installed:
-            sys.addaudithook(_hook)
+            sys.addaudithook(_make_hook())
             _installed = True
 
 
-def _hook(event, args):
-    kind = _KINDS.get(event)
-    if kind is None:
-        return
-    inv = _current.get()
-    if inv is None:
-        if kind == _NAMESPACE:
-            _forget_paths()
-        return
-    # The same operation repeats (a handler opens the same files, calls the same hosts): a
-    # decision that needed no action is remembered under the operation's raw facts, so a repeat
-    # costs one dict lookup. The facts are exact: ``open``'s whole (path, mode, flags), so a read
-    # never answers for a write; (host, port), so one port never answers for another. Only the
-    # caller's own objects (path, host, port) can be of another type; they must be exact builtins
-    # to be looked up (see _plain). A remembered "no action" answers for the guard's own I/O too,
-    # so that one is told apart only when the operation is judged.
-    table = fact = None
-    try:  # a hand-raised event (sys.audit) may carry anything
-        if kind == _OPEN:
-            if type(args[0]) is str:
-                if args in inv.paths:
-                    return
-                table, fact = inv.paths, args
-        elif kind == _CONNECT:
-            addr = args[1]
-            if type(addr) is tuple and type(addr[0]) is str and type(addr[1]) is int:
-                fact = addr[:2]
-                if fact in inv.nets:
-                    return
-                table = inv.nets
-        elif kind == _RESOLVE:
-            if type(args[0]) is str and type(args[1]) is int:
-                fact = args[:2]
-                if fact in inv.nets:
-                    return
-                table = inv.nets
-        elif kind == _NAMESPACE:
-            _forget_paths()
-    except (TypeError, IndexError):
+def _make_hook():
+    """The audit hook. What it reads on every event is bound here, once: a local lookup costs
+    less than a module global's (the hook runs for every audit event of the process, watched or
+    not), and rebinding or emptying the module's tables later changes nothing in the installed
+    hook. It is kept nowhere else, so no code can reach it to replace its parts."""
+    kind_of = dict(_KINDS).get
+    current = _current.get
+    is_internal = _internal.get
+    forget_paths = _forget_paths
+    OPEN, CONNECT, RESOLVE, NAMESPACE = _OPEN, _CONNECT, _RESOLVE, _NAMESPACE
+
+    def hook(event, args):
+        kind = kind_of(event)
+        if kind is None:
+            return
+        inv = current()
+        if inv is None:
+            if kind == NAMESPACE:
+                forget_paths()
+            return
+        # The same operation repeats (a handler opens the same files, calls the same hosts): a
+        # decision that needed no action is remembered under the operation's raw facts, so a
+        # repeat costs one dict lookup. The facts are exact: ``open``'s whole (path, mode, flags),
+        # so a read never answers for a write; (host, port), so one port never answers for
+        # another. Only the caller's own objects (path, host, port) can be of another type; they
+        # must be exact builtins to be looked up (see _plain). A remembered "no action" answers
+        # for the guard's own I/O too, so that one is told apart only when the operation is judged.
         table = fact = None
-    if not _internal.get():
-        inv.monitor.observe(inv, event, args, table, fact)
+        try:  # a hand-raised event (sys.audit) may carry anything
+            if kind == OPEN:
+                if type(args[0]) is str:
+                    if args in inv.paths:
+                        return
+                    table, fact = inv.paths, args
+            elif kind == CONNECT:
+                addr = args[1]
+                if type(addr) is tuple and type(addr[0]) is str and type(addr[1]) is int:
+                    fact = addr[:2]
+                    if fact in inv.nets:
+                        return
+                    table = inv.nets
+            elif kind == RESOLVE:
+                if type(args[0]) is str and type(args[1]) is int:
+                    fact = args[:2]
+                    if fact in inv.nets:
+                        return
+                    table = inv.nets
+            elif kind == NAMESPACE:
+                forget_paths()
+        except (TypeError, IndexError):
+            table = fact = None
+        if not is_internal():
+            inv.monitor.observe(inv, event, args, table, fact)
+
+    return hook
 
 
 def _forget_paths():
@@ -236,9 +258,27 @@ class Monitor:
     def mode(self):
         return self._mode
 
+    request_id_of = staticmethod(request_id_of)
+
     def invocation(self, context=None, request_id=None):
-        rid = request_id or getattr(context, "aws_request_id", None) or getattr(context, "request_id", None)
-        return Invocation(self, rid)
+        """``with monitor.invocation(context):`` judges what runs inside (sync or async code)."""
+        return Invocation(self, request_id or request_id_of(context))
+
+    def run(self, request_id, fn, *args, **kw):
+        """``fn(*args, **kw)`` as one invocation: what ``with invocation()`` does around a
+        synchronous call, for less. The call runs in a copy of the caller's context (as a thread
+        or an asyncio task does), so the scope needs no Python-level enter and exit: on a handler
+        doing loopback I/O those were ~3 us of the monitor's cost. Context variables the
+        function sets stay in its copy."""
+        inv = _new_invocation(Invocation)  # Invocation.__init__, without a call of its own
+        inv.monitor = self
+        inv.paths = self._path_decisions
+        inv.nets = self._net_decisions
+        inv.request_id = request_id
+        inv.findings = []
+        ctx = _copy_context()
+        ctx.run(_current.set, inv)
+        return ctx.run(fn, *args, **kw)
 
     # ---- judging ----------------------------------------------------------------------
     def observe(self, inv, event, args, table, fact):

@@ -64,6 +64,8 @@ def scenario_learn_replay():
     for i in range(5):
         with enforce.invocation(request_id="replay-%d" % i):
             results.append(attempt(lambda: normal_work(port)))
+    for i in range(5):  # the form protect() uses for synchronous handlers
+        results.append(attempt(lambda: enforce.run("replay-run-%d" % i, normal_work, port)))
     return {"results": results, "findings": found, "baseline": learn.baseline_toml()}
 
 
@@ -124,6 +126,26 @@ def scenario_request_ids():
     outside = current_request_id()
     os.system("true")  # outside any invocation: not monitored
     return {"seen": seen, "findings": found, "outside": outside}
+
+
+def scenario_run():
+    """Monitor.run: one invocation around a call, in a copy of the caller's context."""
+    import contextvars
+    m = Monitor("block", {"create_child_process": "block"}, sink=sink)
+    var = contextvars.ContextVar("caller_var", default="caller")
+
+    def handler(a, b=0):
+        var.set("handler")
+        return {"rid": current_request_id(), "sum": a + b, "child": attempt(lambda: os.system("true"))}
+
+    out = m.run("req-run", handler, 2, b=3)
+    try:
+        m.run("req-raise", lambda: os.system("true"))
+        raised = "no"
+    except BehaviorViolation as exc:
+        raised = str(exc)
+    return {"out": out, "raised": raised, "after": current_request_id(), "caller_var": var.get(),
+            "findings": found}
 
 
 def scenario_tamper():
@@ -266,5 +288,5 @@ if __name__ == "__main__":
     fn = {"learn_replay": scenario_learn_replay, "fs_block": lambda: scenario_functionshield("block"),
           "fs_alert": lambda: scenario_functionshield("alert"), "internal_io": scenario_internal_io,
           "request_ids": scenario_request_ids, "tamper": scenario_tamper, "protect": scenario_protect,
-          "cache_exact": scenario_cache_exact, "cache_bounded": scenario_cache_bounded}[name]
+          "cache_exact": scenario_cache_exact, "cache_bounded": scenario_cache_bounded, "run": scenario_run}[name]
     print(json.dumps(fn()))
