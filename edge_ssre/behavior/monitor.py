@@ -30,7 +30,7 @@ _install_lock = threading.Lock()
 _EVENTS = frozenset(("socket.connect", "socket.sendto", "socket.getaddrinfo", "open", "os.remove", "os.rename",
                      "os.chmod", "os.truncate", "os.rmdir", "os.symlink", "os.link", "os.chdir", "subprocess.Popen",
                      "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "exec", "compile",
-                     "ctypes.dlopen", "import", "sys.settrace", "sys.setprofile"))
+                     "ctypes.dlopen", "code.__new__", "import", "sys.settrace", "sys.setprofile"))
 _TMP = tuple(sorted({os.path.realpath(tempfile.gettempdir()) + os.sep, "/tmp/", "/var/tmp/", "/dev/shm/"}))
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
@@ -50,14 +50,28 @@ _KINDS.update(dict.fromkeys(_NAMESPACE_EVENTS, _NAMESPACE))
 _KINDS.update({"open": _OPEN, "socket.connect": _CONNECT, "socket.getaddrinfo": _RESOLVE})
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
 class internal:
-    """``with internal():`` marks the guard's own I/O (event store, uplink, logs): never judged."""
+    """``with internal():`` marks the guard's own I/O (event store, uplink, logs): never judged.
+
+    Only the guard's own modules can mark anything: entered from other code (the handler) inside
+    an enforcing invocation, it marks nothing and is a tamper attempt, an event, refused with
+    ``BehaviorViolation`` in block mode."""
 
     def __enter__(self):
-        self._token = _internal.set(True)
+        self._token = None
+        if sys._getframe(1).f_code.co_filename.startswith(_PACKAGE_DIR):
+            self._token = _internal.set(True)
+            return
+        inv = _current.get()
+        if inv is not None and inv.monitor.mode != "learn":
+            inv.monitor._tamper(inv, "internal()", "code outside the guard marked its operations as the guard's own")
 
     def __exit__(self, *exc):
-        _internal.reset(self._token)
+        if self._token is not None:
+            _internal.reset(self._token)
 
 
 def request_id_of(context):
@@ -193,6 +207,27 @@ def _path_text(path):
     return "<%s>" % type(path).__name__
 
 
+MAX_SOURCE_CHECK = 1 << 22  # bytes of a module file compared with what is compiled under its name
+
+
+def _is_file_source(source, filename):
+    """Whether ``source`` is the content of ``filename``, as when the import system compiles a
+    module: code compiled under the name of an existing file is still dynamic code when it is
+    not that file's text (a borrowed file name must not make it look imported)."""
+    if isinstance(source, str):
+        source = source.encode("utf-8", "surrogateescape")
+    elif not isinstance(source, (bytes, bytearray)):
+        return False  # an AST: built by code, not read from a file
+    try:
+        with internal():
+            if os.path.getsize(filename) != len(source) or len(source) > MAX_SOURCE_CHECK:
+                return False
+            with open(filename, "rb") as fh:
+                return fh.read() == source
+    except (OSError, ValueError):
+        return False
+
+
 def _rememberable(fact):
     """Short, and made of exact builtins only: a remembered key never holds an object that could
     claim to equal another operation's facts (``sys.audit`` lets any code raise an event)."""
@@ -239,13 +274,20 @@ class Monitor:
     # tamper resistance: once enforcing, nothing about the monitor can change
     def __setattr__(self, name, value):
         if self._locked:
-            object.__setattr__(self, "tamper_attempts", self.tamper_attempts + 1)
-            self._emit(_current.get(), "behavior.tamper", "monitor.%s" % name, "attempt to change the behaviour monitor",
-                       "critical", "block")
-            raise BehaviorViolation("the behaviour monitor is locked while enforcing: %s cannot be changed" % name)
+            self._tamper(_current.get(), "monitor.%s" % name, "attempt to change the behaviour monitor",
+                         "the behaviour monitor is locked while enforcing: %s cannot be changed" % name)
         object.__setattr__(self, name, value)
         self._path_decisions.clear()  # decisions taken under the old settings no longer hold
         self._net_decisions.clear()
+
+    def _tamper(self, inv, op, what, refusal=None):
+        """An attempt to switch enforcement off or around it: always an event; refused in block
+        mode (and always when ``refusal`` says why it cannot be done at all)."""
+        object.__setattr__(self, "tamper_attempts", self.tamper_attempts + 1)
+        block = refusal is not None or self._mode == "block"
+        self._emit(inv, "behavior.tamper", op, what, "critical", "block" if block else "alert")
+        if block:
+            raise BehaviorViolation(refusal or "edge_ssre blocked %s: %s" % (op, what))
 
     def remembered_decisions(self):
         """How many decisions are remembered now (never more than 2 * MAX_DECISIONS)."""
@@ -352,9 +394,11 @@ class Monitor:
         if event == "compile":
             fn = args[1] if len(args) > 1 else None
             fn = os.fsdecode(fn) if isinstance(fn, (str, bytes)) else ""
-            if fn and not fn.startswith("<") and os.path.exists(fn):
-                return None, None, None
+            if fn and not fn.startswith("<") and _is_file_source(args[0], fn):
+                return None, None, None  # the import system compiling a module from its file
             return "code", fn or "<string>", "dynamic_code"
+        if event == "code.__new__":  # a code object built by hand (CodeType(), code.replace())
+            return "code", "code object %s" % (_plain(args[1]),), "dynamic_code"
         if event == "ctypes.dlopen":
             return "code", "dlopen %s" % (args[0],), "dynamic_code"
         if event == "import":

@@ -149,7 +149,9 @@ def scenario_run():
 
 
 def scenario_tamper():
-    m = Monitor("block", {"create_child_process": "block"}, sink=sink)
+    import edge_ssre.behavior.monitor as internals
+    from edge_ssre.behavior import internal
+    m = Monitor("block", {"create_child_process": "block", "dynamic_code": "block"}, sink=sink)
     out = {}
     for name, fn in {"disable": m.disable, "set_mode": lambda: setattr(m, "_mode", "learn"),
                      "set_policy": lambda: setattr(m._policy, "knobs", {})}.items():
@@ -160,6 +162,23 @@ def scenario_tamper():
             out[name] = "refused"
     with m.invocation(request_id="after"):
         out["still_enforced"] = attempt(lambda: os.system("true"))
+
+    def as_the_guard():  # the marker for the guard's own I/O, entered by handler code
+        with internal():
+            os.system("true")
+    guard_file = internals.__file__  # an existing file, a borrowed name for other code
+    with open(guard_file, "rb") as fh:
+        guard_source = fh.read()
+    cases = {
+        "internal_from_handler": as_the_guard,
+        "borrowed_file_name": lambda: exec(compile("import os", guard_file, "exec")),
+        "module_from_its_file": lambda: compile(guard_source, guard_file, "exec"),
+        "code_replace": lambda: (lambda: 1).__code__.replace(co_filename=guard_file),
+        "tables_emptied": lambda: (internals._KINDS.clear(), setattr(internals, "_KINDS", {}), os.system("true")),
+    }
+    for name, fn in cases.items():
+        with m.invocation(request_id=name):
+            out[name] = attempt(fn)
     return {"results": out, "tamper_attempts": m.tamper_attempts, "findings": found}
 
 
