@@ -20,7 +20,11 @@ import weakref
 from ..errors import BehaviorViolation
 from ..verdict import Finding, Verdict
 
+# The running invocation's state, a tuple:
+#   (monitor, request id, the monitor's remembered path decisions, its net decisions,
+#    the list an ``Invocation`` collects its findings in, or None)
 _current = contextvars.ContextVar("edge_ssre_invocation", default=None)
+_MONITOR, _REQUEST_ID, _PATHS, _NETS, _FOUND = range(5)
 _copy_context = contextvars.copy_context
 _internal = contextvars.ContextVar("edge_ssre_internal", default=False)
 _installed = False
@@ -66,8 +70,8 @@ class internal:
             self._token = _internal.set(True)
             return
         inv = _current.get()
-        if inv is not None and inv.monitor.mode != "learn":
-            inv.monitor._tamper(inv, "internal()", "code outside the guard marked its operations as the guard's own")
+        if inv is not None and inv[_MONITOR].mode != "learn":
+            inv[_MONITOR]._tamper(inv, "internal()", "code outside the guard marked its operations as the guard's own")
 
     def __exit__(self, *exc):
         if self._token is not None:
@@ -81,30 +85,27 @@ def request_id_of(context):
 
 def current_request_id():
     inv = _current.get()
-    return inv.request_id if inv is not None else None
+    return inv[_REQUEST_ID] if inv is not None else None
 
 
 class Invocation:
-    """One invocation: the context for the handler's duration (sync or async); ``with`` it."""
+    """``with monitor.invocation(...) as inv:`` the handler's duration, sync or async; the
+    findings of the operations inside are also collected in ``inv.findings``."""
 
-    __slots__ = ("monitor", "request_id", "findings", "paths", "nets", "_token")
+    __slots__ = ("monitor", "request_id", "findings", "_token")
 
     def __init__(self, monitor, request_id):
         self.monitor = monitor
-        self.paths = monitor._path_decisions  # the monitor's remembered decisions, one lookup away
-        self.nets = monitor._net_decisions
         self.request_id = request_id
         self.findings = []
 
     def __enter__(self):
-        self._token = _current.set(self)
+        m = self.monitor
+        self._token = _current.set((m, self.request_id, m._path_decisions, m._net_decisions, self.findings))
         return self
 
     def __exit__(self, *exc):
         _current.reset(self._token)
-
-
-_new_invocation = object.__new__
 
 
 def _install():
@@ -146,28 +147,28 @@ def _make_hook():
         try:  # a hand-raised event (sys.audit) may carry anything
             if kind == OPEN:
                 if type(args[0]) is str:
-                    if args in inv.paths:
+                    if args in inv[2]:  # _PATHS
                         return
-                    table, fact = inv.paths, args
+                    table, fact = inv[2], args
             elif kind == CONNECT:
                 addr = args[1]
                 if type(addr) is tuple and type(addr[0]) is str and type(addr[1]) is int:
                     fact = addr[:2]
-                    if fact in inv.nets:
+                    if fact in inv[3]:  # _NETS
                         return
-                    table = inv.nets
+                    table = inv[3]
             elif kind == RESOLVE:
                 if type(args[0]) is str and type(args[1]) is int:
                     fact = args[:2]
-                    if fact in inv.nets:
+                    if fact in inv[3]:  # _NETS
                         return
-                    table = inv.nets
+                    table = inv[3]
             elif kind == NAMESPACE:
                 forget_paths()
         except (TypeError, IndexError):
             table = fact = None
         if not is_internal():
-            inv.monitor.observe(inv, event, args, table, fact)
+            inv[0].observe(inv, event, args, table, fact)  # _MONITOR
 
     return hook
 
@@ -312,14 +313,8 @@ class Monitor:
         or an asyncio task does), so the scope needs no Python-level enter and exit: on a handler
         doing loopback I/O those were ~3 us of the monitor's cost. Context variables the
         function sets stay in its copy."""
-        inv = _new_invocation(Invocation)  # Invocation.__init__, without a call of its own
-        inv.monitor = self
-        inv.paths = self._path_decisions
-        inv.nets = self._net_decisions
-        inv.request_id = request_id
-        inv.findings = []
         ctx = _copy_context()
-        ctx.run(_current.set, inv)
+        ctx.run(_current.set, (self, request_id, self._path_decisions, self._net_decisions, None))
         return ctx.run(fn, *args, **kw)
 
     # ---- judging ----------------------------------------------------------------------
@@ -445,7 +440,8 @@ class Monitor:
     def _emit(self, inv, rule_id, op, target, severity, action):
         f = Finding(rule_id, "behavior", op, str(target)[:96], severity, action)
         if inv is not None:
-            inv.findings.append(f)
+            if inv[_FOUND] is not None:
+                inv[_FOUND].append(f)
         sink = self._sink
         if sink is None:
             return
@@ -453,7 +449,7 @@ class Monitor:
         with internal():
             try:
                 sink(Verdict(action, (f,), "lambda"), Envelope(None, "lambda", None, None,
-                                                                 {"request_id": inv.request_id if inv else None}))
+                                                                 {"request_id": inv[_REQUEST_ID] if inv else None}))
             except Exception:
                 pass
 

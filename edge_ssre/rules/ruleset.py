@@ -240,7 +240,7 @@ class Ruleset:
             table, (masks, always), layout = self.plain, self.plain_masks, self.plain_layout
         view_rows, kind_rows = layout
         views = [text, None, None, None]
-        finditer = self.finder.finditer if self.finder is not None else None
+        findall = self.finder.findall if self.finder is not None else None
         # rows that may run: their kind, and one of their prefilter literals present in their view
         run = 0
         seen = {}
@@ -256,10 +256,10 @@ class Ruleset:
             fm = seen.get(pv)
             if fm is None:
                 fm = always
-                if finditer is not None:
+                if findall is not None:
                     get = masks.get
-                    for m in finditer(pv):
-                        fm |= get(m.group(1), 0)
+                    for token in set(findall(pv)):
+                        fm |= get(token, 0)
                 seen[pv] = fm
             run |= rows & fm
         out = []
