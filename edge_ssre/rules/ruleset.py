@@ -111,15 +111,34 @@ def _row_masks(plan, tokens):
 
 
 def _layout(table):
-    """(rows per view, rows per leaf kind) as bitmasks over the table's rows."""
+    """(rows per view, rows per leaf kind, gate per view) over the table's rows (bitmasks).
+
+    A view's gate is a character class that every prefilter literal of the view's rows has one
+    character of (the literal's first one that is neither a letter, a digit nor a space): a view
+    with none of those characters cannot let any of its rows run, so its prefilter pass is
+    skipped (prose without ':' never needs the no-space view). None when a literal of the view
+    is only letters, digits and spaces, or a row has no prefilter."""
     view_rows = [0, 0, 0, 0]
     kind_rows = [0] * 8
+    gate_chars = [set(), set(), set(), set()]
     for idx, row in enumerate(table):
-        view_rows[row[1]] |= 1 << idx
+        view = row[1]
+        view_rows[view] |= 1 << idx
         for k in range(8):
             if (row[2] >> k) & 1:
                 kind_rows[k] |= 1 << idx
-    return view_rows, kind_rows
+        chars = gate_chars[view]
+        if chars is None:
+            continue
+        for literal in row[6] or (None,):
+            special = [c for c in literal or "" if not (c.isalnum() or c == " ")]
+            if not special:
+                chars = gate_chars[view] = None
+                break
+            chars.add(special[0])
+    gates = [None if c is None else LazyRe("[%s]" % "".join(sorted("\\" + ch if ch in "\\]^-[" else ch for ch in c)))
+             for c in gate_chars]
+    return view_rows, kind_rows, gates
 
 
 CLEAN_CACHE_MAX = 512   # short values remembered as clean, per leaf kind; cleared whole when full
@@ -238,7 +257,7 @@ class Ruleset:
             table, (masks, always), layout = self.full, self.full_masks, self.full_layout
         else:
             table, (masks, always), layout = self.plain, self.plain_masks, self.plain_layout
-        view_rows, kind_rows = layout
+        view_rows, kind_rows, gates = layout
         views = [text, None, None, None]
         findall = self.finder.findall if self.finder is not None else None
         # rows that may run: their kind, and one of their prefilter literals present in their view
@@ -252,7 +271,11 @@ class Ruleset:
             if timed and budget.expired():
                 return []
             v = views[view] if views[view] is not None else _view(views, view, text)
-            pv = " " + (v.lower() if view == _RAW else v) + " "
+            if view == _RAW:
+                v = v.lower()
+            if gates[view] is not None and gates[view].search(v) is None:
+                continue
+            pv = " " + v + " "
             fm = seen.get(pv)
             if fm is None:
                 fm = always
