@@ -18,6 +18,7 @@ venv() {  # venv EXTRAS: create the virtualenv and install the project with thos
     [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[$1]"
+    "$VENV/bin/python" tools/build_rules.py --sre >/dev/null  # this interpreter's regex table (rules/sre_cache.py)
 }
 
 case "${1:-test}" in

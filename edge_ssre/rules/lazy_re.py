@@ -2,10 +2,11 @@
 
 Compiling every pattern at import would cost a Lambda cold start several milliseconds; a
 ``LazyRe`` compiles on its first method call, then caches the bound methods on itself so later
-calls cost the same as on a compiled pattern.
+calls cost the same as on a compiled pattern; the first one takes the host-built code words
+(sre_cache) when they are there.
 """
 
-import re
+from . import sre_cache
 
 
 class LazyRe:
@@ -16,7 +17,7 @@ class LazyRe:
     def __getattr__(self, name):  # only reached for methods not cached yet
         rx = self.__dict__.get("_rx")
         if rx is None:
-            rx = re.compile(*self.__dict__["_args"])
+            rx = sre_cache.compile(*self.__dict__["_args"])
             self.__dict__["_rx"] = rx
         attr = getattr(rx, name)
         self.__dict__[name] = attr

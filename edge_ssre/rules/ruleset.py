@@ -15,6 +15,7 @@ import os
 import re
 
 from ..verdict import excerpt_of
+from . import sre_cache
 from .lazy_re import LazyRe
 from .spec import SEVERITIES, VIEWS, RuleSpec, parse_rules
 from .transform import compact, normalize
@@ -53,12 +54,12 @@ class LazyRegex:
         self.search = self._first_search
 
     def _first_search(self, text, *args):
-        self.search = re.compile(self.source).search
+        self.search = sre_cache.compile(self.source).search
         return self.search(text, *args)
 
     def compile(self):
         if self.search == self._first_search:
-            self.search = re.compile(self.source).search
+            self.search = sre_cache.compile(self.source).search
 
 
 def _view(views, idx, text):

@@ -21,15 +21,16 @@ import re
 
 from ..errors import RuleError
 from .families import FAMILIES
+from .lazy_re import LazyRe
 
 SEVERITIES = ("low", "medium", "high", "critical")
 VIEWS = ("raw", "norm", "compact", "nospace")
 KINDS = {"value": 0, "key": 1, "uri": 2, "header": 3, "raw": 4}
-_ID = re.compile(r"^[a-z0-9]+\.[a-z0-9][a-z0-9_.-]*$")
+_ID = LazyRe(r"^[a-z0-9]+\.[a-z0-9][a-z0-9_.-]*$")
 _KEYS = ("id", "family", "severity", "view", "kinds", "plain", "needs", "pattern", "matcher", "attack",
          "benign", "description")
 # Constructs that make a backtracking engine super-linear: nested unbounded quantifiers.
-_NESTED = re.compile(r"\((?:[^()\\]|\\.)*(?:[*+]|,\})\??\)(?:[*+]|\{\d*,\})")
+_NESTED = LazyRe(r"\((?:[^()\\]|\\.)*(?:[*+]|,\})\??\)(?:[*+]|\{\d*,\})")
 
 
 def unbounded_repetition(pattern):

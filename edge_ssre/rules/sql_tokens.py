@@ -15,6 +15,8 @@ tokens are examined per context.
 
 import re
 
+from . import sre_cache
+
 MAX_TOKENS = 2048
 
 _TOKEN_SOURCE = (
@@ -70,7 +72,7 @@ def _tokens(text, start, budget, limit=MAX_TOKENS):
     """List of (kind, value, pos) for ``text[start:]`` without whitespace; at most ``limit``."""
     global _TOKEN
     if _TOKEN is None:
-        _TOKEN = re.compile(_TOKEN_SOURCE, re.S)
+        _TOKEN = sre_cache.compile(_TOKEN_SOURCE, re.S)
     out = []
     pending_word = None
     n = 0

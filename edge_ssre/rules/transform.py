@@ -132,7 +132,7 @@ def fold_unicode(text):
     return text if out is None else "".join(out)
 
 
-_WIDE = re.compile("[\u2001-\U0010ffff]")  # what fold_unicode may change lies above U+2000
+_WIDE = LazyRe("[\u2001-\U0010ffff]")  # what fold_unicode may change lies above U+2000
 
 
 def normalize(text):

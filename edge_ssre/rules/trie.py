@@ -9,8 +9,10 @@ fails after one or two character tests. Only groups whose every branch is a plai
 
 import re
 
-_GROUP = re.compile(r"\(\?:((?:[a-z0-9_\-]|\\[.\-/:@ ])+(?:\|(?:[a-z0-9_\-]|\\[.\-/:@ ])+){3,})\)")
-_UNIT = re.compile(r"\\.|.")
+from .lazy_re import LazyRe
+
+_GROUP = LazyRe(r"\(\?:((?:[a-z0-9_\-]|\\[.\-/:@ ])+(?:\|(?:[a-z0-9_\-]|\\[.\-/:@ ])+){3,})\)")
+_UNIT = LazyRe(r"\\.|.")
 
 
 def _units(word):
