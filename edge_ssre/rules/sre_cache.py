@@ -9,7 +9,9 @@ so a table of them, built once by the same interpreter (``tools/build_rules.py``
 cold start pays on its first event.
 
 The table is keyed by the interpreter (implementation, version, ``_sre.MAGIC``, code word
-size) and by each pattern's source and flags. Anything else compiles with ``re.compile`` as
+size) and by each pattern's source and flags. Only its index stays in memory; a pattern's entry
+is read from the file when the pattern is first used (a process that never uses most patterns
+never holds their code words). Anything else compiles with ``re.compile`` as
 usual: another Python, a missing or unreadable file, a pattern not in the table, code words
 ``_sre`` refuses (it validates what it is given). MicroPython has no ``_sre``: plain
 ``re.compile``.
@@ -28,8 +30,12 @@ except ImportError:  # MicroPython
     KEY = None
 
 CACHE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compiled_sre.bin")
-_table = None     # {(source, flags): marshalled (flags, code, groups, groupindex, indexgroup)}
+_FORMAT = b"ESRE1"  # then the index's length (4 bytes, little-endian), the index, the entries
+_table = None     # the index: {_ref(source, flags): (offset, length) of the entry after the index}
 _recording = None  # a set of (source, flags) while record() runs
+_made = {}        # (source, flags) -> pattern made from the table: like re's own cache, two uses of
+                  # one pattern (a rule in the plain and the full table) share one compiled object
+MAX_MADE = 512
 hits = 0          # patterns made from the table's code words in this process
 misses = 0        # patterns compiled by re.compile (not in the table, or refused)
 
@@ -40,17 +46,32 @@ def compile(source, flags=0):
     if _recording is not None:
         _recording.add((source, flags))
     if _sre is not None:
-        entry = (_table if _table is not None else _load()).get((source, flags))
-        if entry is not None:
+        rx = _made.get((source, flags))
+        if rx is not None:
+            return rx
+        where = (_table if _table is not None else _load()).get(_ref(source, flags))
+        if where is not None:
             try:
-                f, code, groups, groupindex, indexgroup = marshal.loads(entry)
-                rx = _sre.compile(source, f, code, groups, groupindex, indexgroup)
-                hits += 1
-                return rx
+                with open(CACHE, "rb") as fh:
+                    fh.seek(where[0])
+                    src, f, code, groups, groupindex, indexgroup = marshal.loads(fh.read(where[1]))
+                if src == source:
+                    rx = _sre.compile(source, f, code, groups, groupindex, indexgroup)
+                    hits += 1
+                    if len(_made) >= MAX_MADE:
+                        _made.clear()
+                    _made[(source, flags)] = rx
+                    return rx
             except Exception:
                 pass  # refused or unreadable: compile it the usual way
     misses += 1
     return re.compile(source, flags)
+
+
+def _ref(source, flags):
+    """A pattern's key in the index: short, so the index stays small (an entry holds the whole
+    source, compared before use)."""
+    return (int(flags), len(source), source[:40], source[-40:])
 
 
 def _load():
@@ -58,9 +79,13 @@ def _load():
     table = {}
     try:
         with open(CACHE, "rb") as fh:
-            key, entries = marshal.loads(fh.read())
-        if key == KEY and isinstance(entries, dict):
-            table = entries
+            head = fh.read(len(_FORMAT) + 4)
+            if head[:len(_FORMAT)] == _FORMAT:
+                size = int.from_bytes(head[len(_FORMAT):], "little")
+                key, index = marshal.loads(fh.read(size))
+                if key == KEY and isinstance(index, dict):
+                    start = len(head) + size
+                    table = {ref: (start + offset, length) for ref, (offset, length) in index.items()}
     except (OSError, ValueError, EOFError, TypeError):
         pass
     _table = table
@@ -90,7 +115,7 @@ def build(patterns):
     except ImportError:
         import sre_compile as _compiler
         import sre_parse as _parser
-    entries = {}
+    entries = []
     for source, flags in sorted(set((source, int(flags)) for source, flags in patterns)):
         try:
             tree = _parser.parse(source, flags)
@@ -106,11 +131,24 @@ def build(patterns):
             continue
         want = re.compile(source, flags)
         if (made.flags, made.groups, made.groupindex) == (want.flags, want.groups, want.groupindex):
-            entries[(source, flags)] = marshal.dumps(entry)
-    return marshal.dumps((KEY, entries))
+            entries.append((source, flags, entry))
+    return pack(entries)
+
+
+def pack(entries, key=None):
+    """The file's bytes for [(source, flags, (flags, code, groups, groupindex, indexgroup))]."""
+    index, blobs, offset = {}, [], 0
+    for source, flags, entry in entries:
+        blob = marshal.dumps((source,) + tuple(entry))
+        index[_ref(source, flags)] = (offset, len(blob))
+        blobs.append(blob)
+        offset += len(blob)
+    head = marshal.dumps((KEY if key is None else key, index))
+    return _FORMAT + len(head).to_bytes(4, "little") + head + b"".join(blobs)
 
 
 def reset():
     """Forget the loaded table (after writing a new one)."""
     global _table
     _table = None
+    _made.clear()
