@@ -23,6 +23,12 @@ run the audit hook too and trade the GIL with the handler, which measured schedu
 monitor.
 
     python tools/bench_behavior.py [--markdown] [--rounds N] [--repeats N]
+    python tools/bench_behavior.py --breakdown [--rounds N]
+
+--breakdown splits the fresh-interpreter difference: per round, in shuffled order, a bare
+interpreter, one that only imports the package, one with an empty audit hook, one with the
+monitor's hook installed but the handler called outside any invocation, and the monitored one;
+each as the median over rounds of its difference to the same round's bare interpreter.
 """
 
 import json
@@ -108,14 +114,19 @@ def typical_handler():
         json.dump(out, fh)
 
 run = None
-if mode != "bare":
+if mode == "emptyhook":  # --breakdown: the least any audit hook costs
+    sys.addaudithook(lambda event, args: None)
+elif mode == "importonly":  # --breakdown: the package imported, nothing installed
+    import edge_ssre.behavior
+elif mode != "bare":
     from edge_ssre.behavior import Monitor, BehaviorPolicy
     learn = Monitor("learn", None)
     with learn.invocation(request_id="l"):
         light_handler()
         typical_handler()
     mon = Monitor("block", BehaviorPolicy.load(text=learn.baseline_toml()))
-    run = mon.run  # what protect() calls around a synchronous handler
+    if mode == "monitor":  # ("installed", --breakdown: the hook installed, the calls plain)
+        run = mon.run  # what protect() calls around a synchronous handler
 
 def batch(fn, n, monitored, per_call):
     """(wall, CPU time of this thread) per call, in microseconds. Unmonitored batches call the
@@ -185,11 +196,51 @@ def run(mode, repeats, ports):
     return json.loads(r.stdout)
 
 
+BREAKDOWN = (("importonly", "package imported, no hook"), ("emptyhook", "an empty audit hook (lambda e, a: None)"),
+             ("installed", "the monitor's hook, handler called outside invocations"),
+             ("monitor", "monitored (Monitor.run per call)"))
+
+
+def breakdown(rounds, repeats):
+    import random
+    rng = random.Random(7)
+    modes = ["bare"] + [m for m, _ in BREAKDOWN]
+    res = {m: [] for m in modes}
+    services = subprocess.Popen([sys.executable, "-c", SERVICES], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                text=True)
+    try:
+        ports = [int(p) for p in services.stdout.readline().split()]
+        for _ in range(rounds):
+            order = modes[:]
+            rng.shuffle(order)
+            for mode in order:
+                res[mode].append(run(mode, repeats, ports))
+    finally:
+        services.stdin.close()
+        services.wait(timeout=10)
+    print("Command: `python tools/bench_behavior.py --breakdown --rounds %d` · %s · %d cores (shared, noisy) · median "
+          "over rounds of each interpreter's difference to the same round's bare one (interquartile range)\n"
+          % (rounds, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.cpu_count()))
+    print("| case | bare | " + " | ".join(label for _, label in BREAKDOWN) + " |\n| --- | ---: |" + " ---: |" * len(BREAKDOWN))
+    for key, name, _ in CASES:
+        b = statistics.median(r[key] for r in res["bare"])
+        cells = []
+        for mode, _ in BREAKDOWN:
+            d = sorted(r[key] - br[key] for r, br in zip(res[mode], res["bare"]))
+            q = len(d) // 4
+            cells.append("%+.1f us = %+.1f %% (%+.0f .. %+.0f)" % (statistics.median(d), statistics.median(d) / b * 100,
+                                                                 d[q], d[-1 - q]))
+        print("| %s | %.1f us | %s |" % (name, b, " | ".join(cells)))
+    return 0
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     md = "--markdown" in argv
     rounds = int(argv[argv.index("--rounds") + 1]) if "--rounds" in argv else 11
     repeats = int(argv[argv.index("--repeats") + 1]) if "--repeats" in argv else 24
+    if "--breakdown" in argv:
+        return breakdown(int(argv[argv.index("--rounds") + 1]) if "--rounds" in argv else 30, 12)
     bare, mon = [], []
     services = subprocess.Popen([sys.executable, "-c", SERVICES], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 text=True)
@@ -215,9 +266,9 @@ def main(argv=None):
         rows.append((name, kind, b, m, added, ab, aa, verdicts))
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     if md:
-        print("Command: `python tools/bench_behavior.py --markdown` · %s · %d cores (shared, noisy) · %d rounds, "
+        print("Command: `python tools/bench_behavior.py %s` · %s · %d cores (shared, noisy) · %d rounds, "
               "each a fresh bare and a fresh monitored interpreter (order alternating) timing %d interleaved repeats of "
-              "every case; medians\n" % (stamp, os.cpu_count(), rounds, repeats))
+              "every case; medians\n" % (" ".join(argv), stamp, os.cpu_count(), rounds, repeats))
         print("| case | bare | monitored (block, learned baseline) | added: fresh interpreters, median (range over "
               "rounds) | added: same interpreter, handler-thread CPU in vs out of an invocation (median) | control: "
               "out vs out, same procedure | target |\n"
