@@ -85,30 +85,33 @@ FINDER_PREFIX = 4  # the finder looks for the first 4 characters of each prefilt
 
 
 def _row_masks(plan, tokens):
-    """token -> bitmask of the rows of ``plan`` that the token's presence lets run, plus the
-    rows that always run.
+    """(token -> rows of ``plan`` the token's presence makes sure of, rows that always run,
+    token -> [[literal, rows], ...] to confirm first).
 
     A token is the first FINDER_PREFIX characters of a literal (a literal's prefix must be
     present for the literal to be). The finder reports the longest token starting at each
-    position, so a token's mask also carries the rows of literals that are a prefix of it."""
-    by_token = {}
-    exact = {}
+    position, so the literals no longer than a token that begin it are present wherever it is:
+    their rows are sure. A longer literal is confirmed with one ``in`` on the view before its
+    rows run (prose holds "inte" far more often than "intersect")."""
+    short = {}
+    confirm = {}
     always = 0
     for idx, row in enumerate(plan):
         if not row[6]:
             always |= 1 << idx
         for n in row[6]:
-            t = n[:FINDER_PREFIX]
-            by_token[t] = by_token.get(t, 0) | (1 << idx)
-            if len(n) < FINDER_PREFIX:
-                exact[n] = exact.get(n, 0) | (1 << idx)
-    masks = {}
+            if len(n) <= FINDER_PREFIX:
+                short[n] = short.get(n, 0) | (1 << idx)
+            else:
+                rows = confirm.setdefault(n[:FINDER_PREFIX], {})
+                rows[n] = rows.get(n, 0) | (1 << idx)
+    sure = {}
     for t in tokens:
-        m = by_token.get(t, 0)
-        for k in range(1, len(t)):
-            m |= exact.get(t[:k], 0)
-        masks[t] = m
-    return masks, always
+        m = 0
+        for k in range(1, len(t) + 1):
+            m |= short.get(t[:k], 0)
+        sure[t] = m
+    return sure, always, {t: [[n, bits] for n, bits in sorted(rows.items())] for t, rows in confirm.items()}
 
 
 def _layout(table):
@@ -155,6 +158,7 @@ class Ruleset:
 
     __slots__ = ("specs", "by_id", "full", "plain", "source_bytes", "trigger", "clean", "clean_keysets",
                  "finder", "full_masks", "plain_masks", "full_layout", "plain_layout", "__weakref__")
+    # full_masks / plain_masks: (token -> sure rows, rows that always run, token -> ((literal, rows), ...))
 
     def __init__(self, specs, matchers, prepared=None):
         by_id = {}
@@ -171,8 +175,9 @@ class Ruleset:
         self.finder = LazyRe(prepared["finder"]) if prepared["finder"] is not None else None
         # the finder doubles as the whole-value trigger when every row has a prefilter
         self.trigger = self.finder if prepared["trigger"] else None
-        self.full_masks = (prepared["full_masks"][0], prepared["full_masks"][1])
-        self.plain_masks = (prepared["plain_masks"][0], prepared["plain_masks"][1])
+        shared = {}
+        self.full_masks = _masks(prepared["full_masks"], shared)
+        self.plain_masks = _masks(prepared["plain_masks"], shared)
         self.full_layout = _layout(self.full)
         self.plain_layout = _layout(self.plain)
         self.clean = ({}, {}, {}, {}, {})
@@ -255,9 +260,9 @@ class Ruleset:
         if n > COLLAPSE_ABOVE:
             text = collapse_repeats(text)
         if _SPECIAL.search(text) is not None:
-            table, (masks, always), layout = self.full, self.full_masks, self.full_layout
+            table, (sure, always, confirm), layout = self.full, self.full_masks, self.full_layout
         else:
-            table, (masks, always), layout = self.plain, self.plain_masks, self.plain_layout
+            table, (sure, always, confirm), layout = self.plain, self.plain_masks, self.plain_layout
         view_rows, kind_rows, gates = layout
         views = [text, None, None, None]
         findall = self.finder.findall if self.finder is not None else None
@@ -281,9 +286,11 @@ class Ruleset:
             if fm is None:
                 fm = always
                 if findall is not None:
-                    get = masks.get
                     for token in set(findall(pv)):
-                        fm |= get(token, 0)
+                        fm |= sure.get(token, 0)
+                        for literal, bits in confirm.get(token, ()):
+                            if bits & ~fm and literal in pv:
+                                fm |= bits
                 seen[pv] = fm
             run |= rows & fm
         out = []
@@ -355,12 +362,26 @@ class Ruleset:
                 rx = row[3]
                 if rx is not None and rx.search != rx._first_search:
                     total += rx.search.__self__.__sizeof__()
-        for masks, _ in (self.full_masks, self.plain_masks):
-            total += sys.getsizeof(masks) + sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in masks.items())
+        for sure, _, confirm in (self.full_masks, self.plain_masks):
+            total += sys.getsizeof(sure) + sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in sure.items())
+            total += sys.getsizeof(confirm) + sum(sys.getsizeof(k) + sys.getsizeof(v) + sum(
+                sys.getsizeof(p) + sys.getsizeof(p[0]) + sys.getsizeof(p[1]) for p in v) for k, v in confirm.items())
         for lazy in (self.finder,):
             if lazy is not None and "_rx" in lazy.__dict__ and lazy.__dict__["_rx"] is not None:
                 total += lazy.__dict__["_rx"].__sizeof__()
         return total
+
+
+def _masks(prepared, shared):
+    """A table's prefilter masks as ``_row_masks`` made them, from their JSON form. Equal
+    strings, row masks and (literal, rows) pairs are one object across both tables (``shared``):
+    the plain table's literals are mostly the full table's."""
+    sure, always, confirm = prepared
+    one = shared.setdefault
+    pairs = {}
+    for t, rows in confirm.items():
+        pairs[t] = tuple(one(p, p) for p in ((one(n, n), one(bits, bits)) for n, bits in rows))
+    return {t: one(m, m) for t, m in sure.items()}, always, pairs
 
 
 def _remember(memo, text):
@@ -433,8 +454,8 @@ def prepare(specs):
         "full": full, "plain": plain,
         "trigger": every_row_filtered,
         "finder": "(?=(%s))" % literal_trie(tokens) if tokens else None,
-        "full_masks": [full_masks[0], full_masks[1]],
-        "plain_masks": [plain_masks[0], plain_masks[1]],
+        "full_masks": list(full_masks),
+        "plain_masks": list(plain_masks),
     }
 
 
@@ -496,7 +517,7 @@ def compiled_table(specs, digest, profiles=None, profile_crc=None):
     rows = []
     for s in specs:
         rows.append({k: getattr(s, k) for k in RuleSpec.__slots__})
-    return {"format": 2, "digest": digest, "crc": source_crc(), "rules": rows, "prepared": prepare(specs),
+    return {"format": 3, "digest": digest, "crc": source_crc(), "rules": rows, "prepared": prepare(specs),
             "profiles": profiles or {}, "profile_crc": profile_crc or {}}
 
 
@@ -532,7 +553,7 @@ def build_default():
     from .matchers import MATCHERS
     table = compiled()
     try:
-        if table.get("format") == 2 and _fresh(table):
+        if table.get("format") == 3 and _fresh(table):
             rs = Ruleset(_specs_from_table(table), MATCHERS, table["prepared"])
             # the ruleset now holds what it needs; keep only the small profiles part in memory
             table.pop("prepared", None)
