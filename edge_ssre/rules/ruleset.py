@@ -158,7 +158,7 @@ class Ruleset:
 
     __slots__ = ("specs", "by_id", "full", "plain", "source_bytes", "trigger", "clean", "clean_keysets",
                  "finder", "full_masks", "plain_masks", "full_layout", "plain_layout", "__weakref__")
-    # full_masks / plain_masks: (token -> sure rows, rows that always run, token -> ((literal, rows), ...))
+    # full_masks / plain_masks: (token -> sure rows, rows that always run, token -> [[literal, rows], ...])
 
     def __init__(self, specs, matchers, prepared=None):
         by_id = {}
@@ -175,9 +175,10 @@ class Ruleset:
         self.finder = LazyRe(prepared["finder"]) if prepared["finder"] is not None else None
         # the finder doubles as the whole-value trigger when every row has a prefilter
         self.trigger = self.finder if prepared["trigger"] else None
-        shared = {}
-        self.full_masks = _masks(prepared["full_masks"], shared)
-        self.plain_masks = _masks(prepared["plain_masks"], shared)
+        # as prepare() made them (from JSON: lists for tuples; used as they are, a cold start
+        # spends nothing on them)
+        self.full_masks = tuple(prepared["full_masks"])
+        self.plain_masks = tuple(prepared["plain_masks"])
         self.full_layout = _layout(self.full)
         self.plain_layout = _layout(self.plain)
         self.clean = ({}, {}, {}, {}, {})
@@ -370,18 +371,6 @@ class Ruleset:
             if lazy is not None and "_rx" in lazy.__dict__ and lazy.__dict__["_rx"] is not None:
                 total += lazy.__dict__["_rx"].__sizeof__()
         return total
-
-
-def _masks(prepared, shared):
-    """A table's prefilter masks as ``_row_masks`` made them, from their JSON form. Equal
-    strings, row masks and (literal, rows) pairs are one object across both tables (``shared``):
-    the plain table's literals are mostly the full table's."""
-    sure, always, confirm = prepared
-    one = shared.setdefault
-    pairs = {}
-    for t, rows in confirm.items():
-        pairs[t] = tuple(one(p, p) for p in ((one(n, n), one(bits, bits)) for n, bits in rows))
-    return {t: one(m, m) for t, m in sure.items()}, always, pairs
 
 
 def _remember(memo, text):
