@@ -7,8 +7,8 @@ the edge profiles; report its size against CloudFront's limits (viewer 1 MB, ori
 
 The zip carries the regex table (edge_ssre/rules/sre_cache.py) built by ``--python``, default
 this interpreter: give the runtime's version (python3.11, python3.12, ...) so the function's
-first event skips compiling its patterns (cold start +23-26 -> +11-13 ms over a bare handler here); with another version the table is
-ignored and nothing else changes.
+first event skips compiling its patterns (cold start +23-26 -> +11-13 ms over a bare handler
+here); with another version the table is ignored and nothing else changes.
 
 Only what the Lambda@Edge path imports goes in: no MQTT sidecar, Greengrass adapter, event
 store or uplink, and no third-party packages (Lambda@Edge events are JSON; cbor2 is imported
