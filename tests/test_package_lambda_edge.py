@@ -38,7 +38,8 @@ def test_zip_fits_and_runs_in_isolation(tmp_path):
     probe = ("import sys, json; sys.path.insert(0, %r); import lambda_edge_handler as m; "
              "[m.handler(json.load(open(f)), None) for f in %r]; from edge_ssre.rules import sre_cache; "
              "print(sre_cache.hits, sre_cache.misses)")
-    events = [os.path.join(SAMPLES, n) for n in ("cloudfront-viewer-request.json", "cloudfront-viewer-request-attack.json")]
+    events = [os.path.join(SAMPLES, n)
+              for n in ("cloudfront-viewer-request.json", "cloudfront-viewer-request-attack.json")]
     r = subprocess.run([sys.executable, "-I", "-c", probe % (str(unpacked), events)],
                        capture_output=True, text=True, timeout=60, cwd=str(tmp_path))
     assert r.returncode == 0, r.stderr
