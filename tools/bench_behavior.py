@@ -221,7 +221,8 @@ def breakdown(rounds, repeats):
     print("Command: `python tools/bench_behavior.py --breakdown --rounds %d` · %s · %d cores (shared, noisy) · "
           "median over rounds of each interpreter's difference to the same round's bare one (interquartile range)\n"
           % (rounds, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.cpu_count()))
-    print("| case | bare | " + " | ".join(label for _, label in BREAKDOWN) + " |\n| --- | ---: |" + " ---: |" * len(BREAKDOWN))
+    print("| case | bare | " + " | ".join(label for _, label in BREAKDOWN) + " |")
+    print("| --- | ---: |" + " ---: |" * len(BREAKDOWN))
     for key, name, _ in CASES:
         b = statistics.median(r[key] for r in res["bare"])
         cells = []
