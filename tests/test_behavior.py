@@ -68,6 +68,14 @@ def test_run_is_one_invocation_around_a_call(tmp_path):
     assert [f["rid"] for f in out["findings"]] == ["req-run", "req-raise"]
 
 
+def test_threads_a_handler_starts_are_judged(tmp_path):
+    out = run("threads", tmp_path)
+    assert out["results"] == {"thread": "blocked", "pool": "blocked", "direct": "blocked",
+                              "thread_after_invocation": "blocked", "guard_thread": "ran", "main_outside": "ran"}
+    rids = [f["rid"] for f in out["findings"] if f["rule"] == "behavior.create_child_process"]
+    assert rids.count("req-threads") == 1 and rids.count(None) == 3  # background work has no request id
+
+
 def test_enforcement_cannot_be_switched_off(tmp_path):
     out = run("tamper", tmp_path)
     assert out["results"] == {"disable": "refused", "set_mode": "refused", "set_policy": "refused",

@@ -48,6 +48,7 @@ import sys
 import threading
 import time
 
+from .. import guard_threads
 from ..envelope import Envelope
 from ..errors import PolicyError
 from ..transports.mqtt_wire import forwardable, user_property
@@ -376,8 +377,7 @@ class Sidecar:
             self.uplink.start()
         self.out.start()
         self.client.start()
-        worker = threading.Thread(target=self._work, name="edge-ssre-worker", daemon=True)
-        worker.start()
+        worker = guard_threads.start(self._work, "edge-ssre-worker")
         end = None if duration is None else time.monotonic() + duration
         next_stats = time.monotonic() + self.stats_interval
         try:

@@ -25,6 +25,12 @@ from ..verdict import Finding, Verdict
 #    the list an ``Invocation`` collects its findings in, or None)
 _current = contextvars.ContextVar("edge_ssre_invocation", default=None)
 _MONITOR, _REQUEST_ID, _PATHS, _NETS, _FOUND = range(5)
+# Threads a handler starts run outside its invocation's context (threads do not inherit context
+# variables before Python 3.14), so starting one would be a way around the monitor. Operations of
+# threads other than the main thread and the guard's own (guard_threads.py) that run outside any
+# invocation are judged as the newest monitor's background work: this holds its state, with no
+# request id (None until a monitor exists).
+_background = [None]
 _copy_context = contextvars.copy_context
 _internal = contextvars.ContextVar("edge_ssre_internal", default=False)
 _installed = False
@@ -123,6 +129,9 @@ def _make_hook():
     hook. It is kept nowhere else, so no code can reach it to replace its parts."""
     kind_of = dict(_KINDS).get
     current = _current.get
+    background = _background
+    thread_id = threading.get_ident
+    main_thread = threading.main_thread().ident
     is_internal = _internal.get
     forget_paths = _forget_paths
     OPEN, CONNECT, RESOLVE, NAMESPACE = _OPEN, _CONNECT, _RESOLVE, _NAMESPACE
@@ -135,7 +144,9 @@ def _make_hook():
         if inv is None:
             if kind == NAMESPACE:
                 forget_paths()
-            return
+            inv = background[0]
+            if inv is None or thread_id() == main_thread or _is_guard_thread():
+                return
         # The same operation repeats (a handler opens the same files, calls the same hosts): a
         # decision that needed no action is remembered under the operation's raw facts, so a
         # repeat costs one dict lookup. The facts are exact: ``open``'s whole (path, mode, flags),
@@ -171,6 +182,11 @@ def _make_hook():
             inv[0].observe(inv, event, args, table, fact)  # _MONITOR
 
     return hook
+
+
+def _is_guard_thread():
+    from ..guard_threads import is_guard_thread
+    return is_guard_thread(threading.current_thread())
 
 
 def _forget_paths():
@@ -269,6 +285,7 @@ class Monitor:
         init(self, "_net_decisions", {})
         init(self, "_locked", mode != "learn")
         _path_tables[id(self)] = self._path_decisions
+        _background[0] = (self, None, self._path_decisions, self._net_decisions, None)
         weakref.finalize(self, _path_tables.pop, id(self), None)
         _install()
 
@@ -320,6 +337,8 @@ class Monitor:
     # ---- judging ----------------------------------------------------------------------
     def observe(self, inv, event, args, table, fact):
         """Judge one operation; remember the fact in ``table`` when it needed no action."""
+        if self._mode == "off":  # disable()d while learning
+            return
         try:
             kind, target, knob = self._classify(event, args)
         except Exception:

@@ -27,6 +27,7 @@ import os
 import threading
 import time
 
+from .. import guard_threads
 from ..errors import StoreError, StoreLockedError
 from .ring_buffer import DATA_START, T_LOSS, Ring, RingError
 
@@ -65,8 +66,7 @@ class EventStore:
         self._flusher = None
         self._stop = threading.Event()
         if durability == "group":
-            self._flusher = threading.Thread(target=self._flush_loop, name="edge-ssre-store-flush", daemon=True)
-            self._flusher.start()
+            self._flusher = guard_threads.start(self._flush_loop, "edge-ssre-store-flush")
 
     @classmethod
     def from_profile(cls, profile, path=None, **kw):

@@ -38,6 +38,7 @@ import struct
 import threading
 import time
 
+from .. import guard_threads
 from ..uplink.backoff import Backoff
 
 CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP = 1, 2, 3, 4, 5, 6, 7
@@ -239,8 +240,7 @@ class Client:
 
     # ---- lifecycle ------------------------------------------------------------------------
     def start(self):
-        self._thread = threading.Thread(target=self._run, name="edge-ssre-mqtt-" + self.client_id, daemon=True)
-        self._thread.start()
+        self._thread = guard_threads.start(self._run, "edge-ssre-mqtt-" + self.client_id)
 
     def stop(self, timeout=5.0):
         """Send DISCONNECT (a clean leave: no will message), close and join the reader thread."""

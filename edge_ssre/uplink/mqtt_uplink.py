@@ -22,6 +22,7 @@ import collections
 import threading
 import time
 
+from .. import guard_threads
 from .backoff import Backoff, RateCap
 from .batcher import MAX_MESSAGE_BYTES, MAX_RECORDS, next_batch
 
@@ -125,8 +126,7 @@ class MqttUplink:
             self.client.stop()
 
     def start(self):
-        self._thread = threading.Thread(target=self._run, name="edge-ssre-uplink", daemon=True)
-        self._thread.start()
+        self._thread = guard_threads.start(self._run, "edge-ssre-uplink")
         return self
 
     def stop(self, timeout=5.0):

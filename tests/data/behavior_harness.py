@@ -148,6 +148,35 @@ def scenario_run():
             "findings": found}
 
 
+def scenario_threads():
+    """Threads a handler starts run outside its invocation's context: judged as background work."""
+    import concurrent.futures
+    from edge_ssre import guard_threads
+    m = Monitor("block", {"create_child_process": "block"}, sink=sink)
+    out = {}
+
+    def in_thread(name, fn):
+        def body():
+            out[name] = attempt(fn)
+        t = threading.Thread(target=body)
+        t.start()
+        t.join()
+
+    def handler():
+        in_thread("thread", lambda: os.system("true"))
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            out["pool"] = attempt(lambda: pool.submit(os.system, "true").result())
+        out["direct"] = attempt(lambda: os.system("true"))
+    m.run("req-threads", handler)
+    in_thread("thread_after_invocation", lambda: os.system("true"))  # a handler's thread lives on
+
+    def guard_work():  # the guard's own thread: never judged
+        out["guard_thread"] = attempt(lambda: os.system("true"))
+    guard_threads.start(guard_work, "edge-ssre-test").join()
+    out["main_outside"] = attempt(lambda: os.system("true"))  # the runtime's own thread, between invocations
+    return {"results": out, "findings": found}
+
+
 def scenario_tamper():
     import edge_ssre.behavior.monitor as internals
     from edge_ssre.behavior import internal
@@ -307,5 +336,6 @@ if __name__ == "__main__":
     fn = {"learn_replay": scenario_learn_replay, "fs_block": lambda: scenario_functionshield("block"),
           "fs_alert": lambda: scenario_functionshield("alert"), "internal_io": scenario_internal_io,
           "request_ids": scenario_request_ids, "tamper": scenario_tamper, "protect": scenario_protect,
-          "cache_exact": scenario_cache_exact, "cache_bounded": scenario_cache_bounded, "run": scenario_run}[name]
+          "cache_exact": scenario_cache_exact, "cache_bounded": scenario_cache_bounded, "run": scenario_run,
+          "threads": scenario_threads}[name]
     print(json.dumps(fn()))
