@@ -76,6 +76,13 @@ def test_threads_a_handler_starts_are_judged(tmp_path):
     assert rids.count("req-threads") == 1 and rids.count(None) == 3  # background work has no request id
 
 
+def test_work_in_a_thread_pool_is_learned_and_replayed(tmp_path):
+    out = run("learn_threads", tmp_path)
+    assert out["results"] == ["ran"] * 3 and "127.0.0.1" in out["baseline"]
+    assert out["other"] == "blocked"  # a host the pool never reached while learning
+    assert [f["target"] for f in out["findings"]] == ["127.0.0.1:9"]
+
+
 def test_enforcement_cannot_be_switched_off(tmp_path):
     out = run("tamper", tmp_path)
     assert out["results"] == {"disable": "refused", "set_mode": "refused", "set_policy": "refused",

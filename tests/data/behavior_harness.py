@@ -177,6 +177,23 @@ def scenario_threads():
     return {"results": out, "findings": found}
 
 
+def scenario_learn_threads():
+    """A handler that does its I/O in a thread pool: learned, then replayed without a false block."""
+    import concurrent.futures
+    port = listener()
+
+    def handler():
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda _: normal_work(port), range(2)))
+    learn = Monitor("learn", None)
+    learn.run("learn", handler)
+    enforce = Monitor("block", BehaviorPolicy.load(text=learn.baseline_toml()), sink=sink)
+    results = [attempt(lambda: enforce.run("replay-%d" % i, handler)) for i in range(3)]
+    other = attempt(lambda: enforce.run("other", lambda: concurrent.futures.ThreadPoolExecutor(1).submit(
+        socket.create_connection, ("127.0.0.1", 9), 0.2).result()))
+    return {"results": results, "other": other, "findings": found, "baseline": learn.baseline_toml()}
+
+
 def scenario_tamper():
     import edge_ssre.behavior.monitor as internals
     from edge_ssre.behavior import internal
@@ -337,5 +354,5 @@ if __name__ == "__main__":
           "fs_alert": lambda: scenario_functionshield("alert"), "internal_io": scenario_internal_io,
           "request_ids": scenario_request_ids, "tamper": scenario_tamper, "protect": scenario_protect,
           "cache_exact": scenario_cache_exact, "cache_bounded": scenario_cache_bounded, "run": scenario_run,
-          "threads": scenario_threads}[name]
+          "threads": scenario_threads, "learn_threads": scenario_learn_threads}[name]
     print(json.dumps(fn()))
