@@ -71,9 +71,11 @@ def test_run_is_one_invocation_around_a_call(tmp_path):
 def test_threads_a_handler_starts_are_judged(tmp_path):
     out = run("threads", tmp_path)
     assert out["results"] == {"thread": "blocked", "pool": "blocked", "direct": "blocked",
-                              "thread_after_invocation": "blocked", "guard_thread": "ran", "main_outside": "ran"}
+                              "thread_after_invocation": "blocked", "guard_thread": "ran", "main_outside": "ran",
+                              "thread_ignored": "ran", "direct_ignored_policy": "blocked"}
     rids = [f["rid"] for f in out["findings"] if f["rule"] == "behavior.create_child_process"]
     assert rids.count("req-threads") == 1 and rids.count(None) == 3  # background work has no request id
+    assert rids.count("req-ignore") == 1
 
 
 def test_work_in_a_thread_pool_is_learned_and_replayed(tmp_path):
@@ -128,3 +130,34 @@ def test_remembered_decisions_are_bounded(tmp_path):
     assert out["ran"] == 3 * out["max"]  # allowed writes all ran
     assert out["before"] == "blocked" and out["after"] == "blocked"
     assert 0 < out["remembered"] <= out["max"]
+
+
+@pytest.mark.parametrize("text, line, key, says", [
+    ('create_child_process = "maybe"\n', 1, "create_child_process", "block, alert or allow"),
+    ('read_handler = "block"\nsend_email = "block"\n', 2, "send_email", "unknown key"),
+    ('background_threads = "sometimes"\n', 1, "background_threads", "judge or ignore"),
+    ('[allow]\nhosts = ["api.example.com:443"]\npaths = ["/tmp"]\n', 3, "paths", "glob"),
+    ('[allow]\npaths = [{ glob = "/tmp/*", mode = "x" }]\n', 2, "paths", "mode"),
+])
+def test_behavior_policy_errors_name_line_and_key(text, line, key, says):
+    from edge_ssre.behavior.policy import BehaviorPolicy  # the policy alone installs no audit hook
+    from edge_ssre.errors import PolicyError
+    with pytest.raises(PolicyError) as err:
+        BehaviorPolicy.load(text=text)
+    msg = str(err.value)
+    assert msg.startswith("<string>:%d:" % line) and key in msg and says in msg
+
+
+def test_behavior_policy_file_and_dict_agree(tmp_path):
+    from edge_ssre.behavior.policy import BehaviorPolicy
+    text = ('outbound_connectivity = "block"\nbackground_threads = "ignore"\n'
+            '[allow]\nhosts = ["10.0.0.0/8", "api.example.com:443"]\n')
+    path = tmp_path / "behavior.toml"
+    path.write_text(text)
+    from_file = BehaviorPolicy.load(str(path))
+    from_dict = BehaviorPolicy.from_dict({"outbound_connectivity": "block", "background_threads": "ignore",
+                                          "allow": {"hosts": ["10.0.0.0/8", "api.example.com:443"]}})
+    for p in (from_file, from_dict):
+        assert p.knobs["outbound_connectivity"] == "block" and p.background == "ignore"
+        assert p.host_allowed("10.1.2.3", 80) and p.host_allowed("api.example.com", 443)
+        assert not p.host_allowed("api.example.com", 80) and not p.host_allowed("192.168.1.1", 80)

@@ -285,7 +285,9 @@ class Monitor:
         init(self, "_net_decisions", {})
         init(self, "_locked", mode != "learn")
         _path_tables[id(self)] = self._path_decisions
-        _background[0] = (self, None, self._path_decisions, self._net_decisions, None)
+        # the newest monitor takes the handler's threads' background work (see _background)
+        judge = self._policy.background == "judge"
+        _background[0] = (self, None, self._path_decisions, self._net_decisions, None) if judge else None
         weakref.finalize(self, _path_tables.pop, id(self), None)
         _install()
 
@@ -481,6 +483,8 @@ class Monitor:
                  "behavior_policy=\"this-file.toml\").",
                  'outbound_connectivity = "block"', 'read_write_tmp = "block"', 'create_child_process = "block"',
                  'read_handler = "block"', 'dynamic_code = "alert"', 'file_access = "alert"', 'new_imports = "alert"',
+                 '# operations of threads the handler starts, outside its invocation: judge | ignore',
+                 'background_threads = "judge"',
                  "", "[baseline]"]
         lines.append("hosts = [%s]" % ", ".join(json.dumps(h) for h in sorted(L["hosts"])))
         lines.append("paths = [%s]" % ", ".join('{ glob = %s, mode = "%s" }' % (json.dumps(p), m)

@@ -7,6 +7,8 @@
     dynamic_code = "alert"            # exec/eval/compile of strings, ctypes loading
     file_access = "alert"             # other file writes (and reads) outside the allowlist/baseline
     new_imports = "alert"             # modules imported after warm-up that the baseline does not know
+    background_threads = "judge"      # judge | ignore: operations of threads the handler starts that run
+                                      # outside its invocation (the guard's own threads are never judged)
     [allow]
     hosts = ["api.example.com:443", "10.0.0.0/8", "127.0.0.1"]   # host[:port], IPs and CIDRs
     paths = [{ glob = "/var/task/**", mode = "r" }, { glob = "/tmp/cache/*", mode = "rw" }]
@@ -22,6 +24,7 @@ from ..errors import PolicyError
 KNOBS = ("outbound_connectivity", "read_write_tmp", "create_child_process", "read_handler", "dynamic_code",
          "file_access", "new_imports")
 ACTIONS = ("block", "alert", "allow")
+BACKGROUND = ("judge", "ignore")
 DEFAULTS = {"outbound_connectivity": "alert", "read_write_tmp": "alert", "create_child_process": "alert",
             "read_handler": "alert", "dynamic_code": "alert", "file_access": "allow", "new_imports": "allow"}
 
@@ -56,9 +59,10 @@ class HostRule:
 class BehaviorPolicy:
     """Frozen once built."""
 
-    __slots__ = ("knobs", "hosts", "paths", "executables", "imports", "origin", "_frozen")
+    __slots__ = ("knobs", "hosts", "paths", "executables", "imports", "origin", "background", "_frozen")
 
-    def __init__(self, knobs=None, hosts=(), paths=(), executables=(), imports=(), origin="<default>"):
+    def __init__(self, knobs=None, hosts=(), paths=(), executables=(), imports=(), origin="<default>",
+                 background="judge"):
         k = dict(DEFAULTS)
         k.update(knobs or {})
         object.__setattr__(self, "knobs", k)
@@ -67,6 +71,7 @@ class BehaviorPolicy:
         object.__setattr__(self, "executables", tuple(executables))
         object.__setattr__(self, "imports", tuple(imports))
         object.__setattr__(self, "origin", origin)
+        object.__setattr__(self, "background", background)
         object.__setattr__(self, "_frozen", True)
 
     def __setattr__(self, name, value):
@@ -95,8 +100,12 @@ class BehaviorPolicy:
         if not isinstance(data, dict):
             raise where.fail("behavior", "a behaviour policy is a table")
         for key in data:
-            if key not in KNOBS + ("allow", "baseline"):
-                raise where.fail(key, "unknown key; expected one of %s, allow" % ", ".join(KNOBS))
+            if key not in KNOBS + ("allow", "baseline", "background_threads"):
+                raise where.fail(key, "unknown key; expected one of %s, background_threads, allow"
+                                 % ", ".join(KNOBS))
+        background = data.get("background_threads", "judge")
+        if background not in BACKGROUND:
+            raise where.fail("background_threads", "must be judge or ignore, got %r" % (background,))
         knobs = {}
         for k in KNOBS:
             if k in data:
@@ -120,7 +129,7 @@ class BehaviorPolicy:
             paths.append((p["glob"], p.get("mode", "r")))
         exes = list(allow.get("executables", [])) + list(base.get("executables", []))
         imports = list(allow.get("imports", [])) + list(base.get("imports", []))
-        return cls(knobs, hosts, paths, exes, imports, where.label)
+        return cls(knobs, hosts, paths, exes, imports, where.label, background)
 
     @classmethod
     def load(cls, path=None, text=None):

@@ -174,6 +174,10 @@ def scenario_threads():
         out["guard_thread"] = attempt(lambda: os.system("true"))
     guard_threads.start(guard_work, "edge-ssre-test").join()
     out["main_outside"] = attempt(lambda: os.system("true"))  # the runtime's own thread, between invocations
+    # a policy may leave them alone (background_threads = "ignore"); the invocation itself is still judged
+    m2 = Monitor("block", {"create_child_process": "block", "background_threads": "ignore"}, sink=sink)
+    m2.run("req-ignore", lambda: in_thread("thread_ignored", lambda: os.system("true")))
+    out["direct_ignored_policy"] = attempt(lambda: m2.run("req-ignore", lambda: os.system("true")))
     return {"results": out, "findings": found}
 
 
