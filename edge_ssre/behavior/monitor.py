@@ -17,6 +17,7 @@ import tempfile
 import threading
 import weakref
 
+from .. import guard_threads
 from ..errors import BehaviorViolation
 from ..verdict import Finding, Verdict
 
@@ -185,8 +186,7 @@ def _make_hook():
 
 
 def _is_guard_thread():
-    from ..guard_threads import is_guard_thread
-    return is_guard_thread(threading.current_thread())
+    return guard_threads.is_guard_thread(threading.current_thread())
 
 
 def _forget_paths():
