@@ -1,6 +1,5 @@
 """Lambda@Edge wrapper on the CloudFront developer-guide sample events (copied in tests/data/samples)."""
 
-import copy
 import io
 import json
 import os

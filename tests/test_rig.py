@@ -3,7 +3,6 @@ and an upstream outage. The issue's targets hold: 0 lost events, 0 false positiv
 stream, >= 99 % of injected attacks blocked."""
 
 import json
-import os
 import subprocess
 import sys
 
@@ -23,4 +22,7 @@ def test_rig_meets_its_targets(tmp_path):
     assert "DOWN" in res.stderr and "UP" in res.stderr
     for name in ("report.json", "report.txt", "report.html", "events.ring"):
         assert (out / name).exists()
-    assert "<svg" in (out / "report.html").read_text()
+    html = (out / "report.html").read_text()
+    assert "<svg" in html and "upstream link down" in html  # the outage shaded on the timeline
+    start, end = report["outage_s"]
+    assert 0 < start < end

@@ -2,7 +2,6 @@
 quarantine, a broker restart, malformed payloads, and the zero-config mode."""
 
 import json
-import os
 import subprocess
 import sys
 import threading

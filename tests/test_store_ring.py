@@ -2,13 +2,12 @@
 recovery from torn and corrupt tails, the file lock, full-store policies."""
 
 import os
-import struct
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from edge_ssre import EventStore
-from edge_ssre.errors import StoreError, StoreLockedError
+from edge_ssre.errors import StoreError
 from edge_ssre.store import record as rec
 from edge_ssre.store.ring_buffer import DATA_START, REC_HEAD, frame_size
 

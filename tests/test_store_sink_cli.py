@@ -2,16 +2,10 @@
 a store that cannot be written never stops inspection."""
 
 import json
-import os
-import resource
-import signal
 import subprocess
 import sys
 
-import pytest
-
 from edge_ssre import EventStore, Guard
-from edge_ssre.store import record as rec
 from edge_ssre.store.sink import StoreSink
 
 

@@ -13,7 +13,6 @@ and would be what the "bare broker" figure measures.
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile

@@ -41,7 +41,6 @@ Config file (TOML)::
 
 import collections
 import json
-import os
 import queue
 import signal
 import sys

@@ -12,7 +12,6 @@ benign stream, events buffered while offline, delivered after reconnect, lost, l
 On a real Pi the same command runs the rig there.
 """
 
-import base64
 import json
 import os
 import random
@@ -299,6 +298,7 @@ def run_rig(profile="raspberry-pi-4", duration=60.0, out=None, devices=8, rate=5
     rss_max = 0
     outage = (duration * 0.35, duration * 0.65)
     outage_wall = [None, None]
+    outage_s = [None, None]  # the same, in seconds of the timeline
     try:
         time.sleep(1.5)  # the sidecar connects and subscribes
         observer = _observer(gateway, counters, t0)
@@ -322,12 +322,12 @@ def run_rig(profile="raspberry-pi-4", duration=60.0, out=None, devices=8, rate=5
                 break
             if not down and outage[0] <= el < outage[1]:
                 upstream.stop()
-                outage_wall[0] = time.time()
+                outage_wall[0], outage_s[0] = time.time(), el
                 down = True
                 progress.write("[rig %5.1fs] upstream link DOWN (the events buffer in the store)\n" % el)
             elif down and el >= outage[1]:
                 upstream.start()
-                outage_wall[1] = time.time()
+                outage_wall[1], outage_s[1] = time.time(), el
                 down = False
                 progress.write("[rig %5.1fs] upstream link UP (the uplink drains the backlog)\n" % el)
             rss_max = max(rss_max, _rss_kb(side.pid))
@@ -344,7 +344,7 @@ def run_rig(profile="raspberry-pi-4", duration=60.0, out=None, devices=8, rate=5
             th.join(5)
         if down:
             upstream.start()
-            outage_wall[1] = time.time()
+            outage_wall[1], outage_s[1] = time.time(), time.monotonic() - t0
         time.sleep(2.0)  # in-flight messages settle
         rss_max = max(rss_max, _rss_kb(side.pid))
     finally:
@@ -363,7 +363,7 @@ def run_rig(profile="raspberry-pi-4", duration=60.0, out=None, devices=8, rate=5
                 c.loop_stop()
         gateway.stop()
         upstream.stop()
-    return _report(work, prof, counters, duration, outage_wall, rss_max, cpus, side.returncode)
+    return _report(work, prof, counters, duration, outage_wall, outage_s, rss_max, cpus, side.returncode)
 
 
 def _final_stats(work):
@@ -375,7 +375,7 @@ def _final_stats(work):
     return final
 
 
-def _report(work, prof, c, duration, outage_wall, rss_max, cpus, exit_code):
+def _report(work, prof, c, duration, outage_wall, outage_s, rss_max, cpus, exit_code):
     final = _final_stats(work)
     st = final.get("store", {})
     benign_sent = c.sent["benign"]
@@ -402,7 +402,8 @@ def _report(work, prof, c, duration, outage_wall, rss_max, cpus, exit_code):
         "latency_p50_us": final.get("latency_p50_us"), "latency_p99_us": final.get("latency_p99_us"),
         "sidecar_rss_max_mb": round(rss_max / 1024.0, 1), "memory_budget_mb": prof.runtime.get("memory_mb"),
         "queue_overflow": final.get("overflow"), "uplink": final.get("uplink"),
-        "targets": {}, "timeline": c.timeline, "outage": outage_wall, "workdir": work,
+        "targets": {}, "timeline": c.timeline, "outage": outage_wall, "outage_s": outage_s,
+        "workdir": work,
     }
     report["targets"] = {
         "0 lost events": report["events_lost"] == 0,
@@ -456,13 +457,18 @@ def html_report(r):
         pts = " ".join("%.1f,%.1f" % (pad + (W - 2 * pad) * s / xmax, H - pad - (H - 2 * pad) * val(s, k) / ymax) for s in secs)
         paths.append('<polyline fill="none" stroke="%s" stroke-width="1.5" points="%s"/>' % (color, pts))
     legend = " ".join('<span style="color:%s">&#9632; %s</span>' % (c, k) for k, c in series)
-    t0 = r["outage"][0]
     shade = ""
+    start, end = r.get("outage_s") or (None, None)
+    if start is not None and end is not None:  # the link's outage, shaded behind the series
+        x0, x1 = (pad + (W - 2 * pad) * min(t, xmax) / xmax for t in (start, end))
+        shade = ('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="#f1f3f5"/>'
+                 '<text x="%.1f" y="%d" font-size="11" fill="#868e96">upstream link down</text>'
+                 % (x0, pad, max(x1 - x0, 1.0), H - 2 * pad, x0 + 4, pad + 12))
     rows = "".join("<tr><td>%s</td><td>%s</td></tr>" % (k, "PASS" if v else "FAIL") for k, v in r["targets"].items())
     summary = "<pre>%s</pre>" % text_report(r).replace("&", "&amp;").replace("<", "&lt;")
     return ("<!doctype html><meta charset=utf-8><title>edge_ssre rig report</title>"
             "<style>body{font-family:sans-serif;margin:2em}td{padding:2px 12px}</style>"
-            "<h1>edge_ssre rig: %s</h1><p>Messages per second over the run; the upstream link was down for the middle third.</p>"
+            "<h1>edge_ssre rig: %s</h1><p>Messages per second over the run; the shaded span is the upstream link's outage.</p>"
             '<svg width="%d" height="%d" style="border:1px solid #ccc">%s%s'
             '<text x="%d" y="%d" font-size="11">seconds</text><text x="4" y="14" font-size="11">msgs/s (max %d)</text></svg>'
             "<p>%s</p><table>%s</table>%s" % (r["profile"], W, H, shade, "".join(paths), W // 2, H - 8, ymax, legend, rows, summary))

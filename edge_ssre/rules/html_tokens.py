@@ -7,8 +7,6 @@ attributes carrying a script scheme, style that loads or evaluates. Plain markup
 attribute scan, so the whole pass is linear in the text.
 """
 
-import re
-
 from .lazy_re import LazyRe
 
 _TAG = LazyRe(r"<\s{0,8}[/?!]?\s{0,8}(?:[a-z][a-z0-9_\-]{0,31}:)?([a-z][a-z0-9_\-]{0,31})")

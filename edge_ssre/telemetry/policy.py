@@ -29,7 +29,6 @@ Errors name the file, line and key.
 
 import re
 
-from ..errors import PolicyError
 from .schema import TYPES, Schema
 from .tables import DEFAULT_DENY, TopicRule
 from .tables import TelemetryPolicy as _Tables
