@@ -85,6 +85,15 @@ def test_work_in_a_thread_pool_is_learned_and_replayed(tmp_path):
     assert [f["target"] for f in out["findings"]] == ["127.0.0.1:9"]
 
 
+def test_protect_learns_a_baseline_and_enforces_it(tmp_path):
+    out = run("protect_learn", tmp_path)
+    assert "127.0.0.1" in out["baseline"] and "config.json" in out["baseline"] and out["monitor"] >= 2
+    assert out["unchanged"] and out["logged"]
+    assert out["results"] == ["ran"] * 3  # the learned run replays without a false block
+    assert out["deviation"] == "blocked"
+    assert [f["target"] for f in out["findings"]] == ["127.0.0.1:9"]
+
+
 def test_enforcement_cannot_be_switched_off(tmp_path):
     out = run("tamper", tmp_path)
     assert out["results"] == {"disable": "refused", "set_mode": "refused", "set_policy": "refused",

@@ -34,15 +34,21 @@ def log_sink(verdict, env):
 
 
 def protect(handler=None, *, profile=None, policy=None, sink=None, guard=None, on_error="allow",
-            behavior="off", behavior_policy=None):
-    """Wrap a handler; usable bare (``@protect``) or with arguments."""
+            behavior="off", behavior_policy=None, behavior_baseline=None):
+    """Wrap a handler; usable bare (``@protect``) or with arguments.
+
+    With ``behavior="learn"`` the learned baseline (a behaviour policy file to review, then
+    enforce) is written out whenever an invocation taught the monitor something new: to the
+    file ``behavior_baseline`` (replaced whole), or else as one JSON log line
+    ``{"edge_ssre": "behavior_baseline", "toml": ...}`` (CloudWatch Logs, on Lambda).
+    ``handler.edge_ssre_monitor()`` returns the monitor (``baseline_toml()``)."""
     if on_error not in ("allow", "block"):
         raise ValueError("on_error must be 'allow' or 'block', got %r" % (on_error,))
     if behavior not in ("off", "learn", "alert", "block"):
         raise ValueError("behavior must be off, learn, alert or block, got %r" % (behavior,))
 
     def decorate(fn):
-        state = {"guard": guard, "monitor": None}
+        state = {"guard": guard, "monitor": None, "learned": 0}
 
         def get_guard():
             g = state["guard"]
@@ -60,6 +66,25 @@ def protect(handler=None, *, profile=None, policy=None, sink=None, guard=None, o
                 from ..behavior import monitor_for
                 state["monitor"] = monitor_for(fn, behavior, behavior_policy, get_guard())
             return state["monitor"]
+
+        def learned(mon):
+            """After a learning invocation: write the baseline out when it grew."""
+            n = mon.learned_size()
+            if n == state["learned"]:
+                return
+            state["learned"] = n
+            from ..behavior import internal
+            try:
+                text = mon.baseline_toml()
+                with internal():  # the guard's own write: not part of what the function does
+                    if behavior_baseline is None:
+                        line = {"edge_ssre": "behavior_baseline", "items": n, "toml": text}
+                        sys.stdout.write(json.dumps(line) + "\n")
+                    else:
+                        _replace(behavior_baseline, text)
+            except Exception as exc:  # the handler's answer must not depend on the baseline's file
+                sys.stdout.write(json.dumps({"edge_ssre": "error", "error": "behavior baseline: %s: %s"
+                                             % (type(exc).__name__, exc)}) + "\n")
 
         def before(event):
             """(event to pass, response to return instead, batch info)"""
@@ -113,9 +138,14 @@ def protect(handler=None, *, profile=None, policy=None, sink=None, guard=None, o
                     return done
                 if mon is None:
                     return merge(await fn(ev, context, *a, **kw), failures)
-                with mon.invocation(context):
-                    return merge(await fn(ev, context, *a, **kw), failures)
+                try:
+                    with mon.invocation(context):
+                        return merge(await fn(ev, context, *a, **kw), failures)
+                finally:
+                    if behavior == "learn":
+                        learned(mon)
             awrapper.edge_ssre_guard = get_guard
+            awrapper.edge_ssre_monitor = get_monitor
             return awrapper
 
         @functools.wraps(fn)
@@ -125,10 +155,25 @@ def protect(handler=None, *, profile=None, policy=None, sink=None, guard=None, o
                 return done
             if mon is None:
                 return merge(fn(ev, context, *a, **kw), failures)
-            return merge(mon.run(mon.request_id_of(context), fn, ev, context, *a, **kw), failures)
+            if behavior != "learn":
+                return merge(mon.run(mon.request_id_of(context), fn, ev, context, *a, **kw), failures)
+            try:
+                return merge(mon.run(mon.request_id_of(context), fn, ev, context, *a, **kw), failures)
+            finally:
+                learned(mon)
         wrapper.edge_ssre_guard = get_guard
+        wrapper.edge_ssre_monitor = get_monitor
         return wrapper
 
     if handler is not None and callable(handler):
         return decorate(handler)
     return decorate
+
+
+def _replace(path, text):
+    """Write ``text`` to ``path`` whole: a reader sees the old file or the new one."""
+    import os
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    with open(tmp, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)

@@ -309,6 +309,10 @@ class Monitor:
         if block:
             raise BehaviorViolation(refusal or "edge_ssre blocked %s: %s" % (op, what))
 
+    def learned_size(self):
+        """How many hosts, paths, executables and imports learn mode has recorded."""
+        return sum(len(v) for v in self._learned.values())
+
     def remembered_decisions(self):
         """How many decisions are remembered now (never more than 2 * MAX_DECISIONS)."""
         return len(self._path_decisions) + len(self._net_decisions)

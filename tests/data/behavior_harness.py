@@ -181,6 +181,36 @@ def scenario_threads():
     return {"results": out, "findings": found}
 
 
+def scenario_protect_learn():
+    """protect(behavior="learn") writes the baseline it learns; protect(behavior="block") enforces it."""
+    import contextlib
+    import io
+    port = listener()
+    baseline = os.path.join(TMP, "baseline.toml")
+
+    def work(event, context):
+        normal_work(port)
+        if event.get("extra"):
+            socket.create_connection(("127.0.0.1", 9), timeout=0.2)
+        return "done"
+    learner = protect(behavior="learn", behavior_baseline=baseline, sink=sink)(work)
+    learner({"note": "first"}, None)
+    first, written = open(baseline).read(), os.stat(baseline).st_mtime_ns
+    os.utime(baseline, ns=(written - 10**9, written - 10**9))  # a rewrite would move the time again
+    learner({"note": "again"}, None)  # nothing new: the file is not rewritten
+    unchanged = os.stat(baseline).st_mtime_ns == written - 10**9
+    logged = io.StringIO()
+    with contextlib.redirect_stdout(logged):
+        protect(behavior="learn", sink=sink)(work)({"note": "log"}, None)  # no file: one JSON log line
+    line = json.loads(logged.getvalue().strip().splitlines()[-1])
+    enforcer = protect(behavior="block", behavior_policy=baseline, sink=sink)(work)
+    results = [attempt(lambda: enforcer({"note": "replay"}, None)) for _ in range(3)]
+    deviation = attempt(lambda: enforcer({"extra": True}, None))
+    return {"results": results, "deviation": deviation, "baseline": first, "unchanged": unchanged,
+            "logged": line["edge_ssre"] == "behavior_baseline" and "127.0.0.1" in line["toml"],
+            "monitor": learner.edge_ssre_monitor().learned_size(), "findings": found}
+
+
 def scenario_learn_threads():
     """A handler that does its I/O in a thread pool: learned, then replayed without a false block."""
     import concurrent.futures
@@ -358,5 +388,6 @@ if __name__ == "__main__":
           "fs_alert": lambda: scenario_functionshield("alert"), "internal_io": scenario_internal_io,
           "request_ids": scenario_request_ids, "tamper": scenario_tamper, "protect": scenario_protect,
           "cache_exact": scenario_cache_exact, "cache_bounded": scenario_cache_bounded, "run": scenario_run,
-          "threads": scenario_threads, "learn_threads": scenario_learn_threads}[name]
+          "threads": scenario_threads, "learn_threads": scenario_learn_threads,
+          "protect_learn": scenario_protect_learn}[name]
     print(json.dumps(fn()))
