@@ -11,10 +11,9 @@ cold start pays on its first event.
 The table is keyed by the interpreter (implementation, version, ``_sre.MAGIC``, code word
 size) and by each pattern's source and flags. Only its index stays in memory; a pattern's entry
 is read from the file when the pattern is first used (a process that never uses most patterns
-never holds their code words). Anything else compiles with ``re.compile`` as
-usual: another Python, a missing or unreadable file, a pattern not in the table, code words
-``_sre`` refuses (it validates what it is given). MicroPython has no ``_sre``: plain
-``re.compile``.
+never holds their code words). Anything else compiles with ``re.compile`` as usual: another
+Python, a missing or unreadable file, a pattern not in the table, code words ``_sre`` refuses
+(it validates what it is given). MicroPython has no ``_sre``: plain ``re.compile``.
 """
 
 import os
