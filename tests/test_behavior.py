@@ -72,10 +72,16 @@ def test_threads_a_handler_starts_are_judged(tmp_path):
     out = run("threads", tmp_path)
     assert out["results"] == {"thread": "blocked", "pool": "blocked", "direct": "blocked",
                               "thread_after_invocation": "blocked", "guard_thread": "ran", "main_outside": "ran",
-                              "thread_ignored": "ran", "direct_ignored_policy": "blocked"}
+                              "thread_after_looser_monitors": "blocked",
+                              "nested_monitor_run": "blocked", "nested_monitor_with": "blocked"}
     rids = [f["rid"] for f in out["findings"] if f["rule"] == "behavior.create_child_process"]
-    assert rids.count("req-threads") == 1 and rids.count(None) == 3  # background work has no request id
-    assert rids.count("req-ignore") == 1
+    assert rids.count("req-threads") == 1 and rids.count(None) == 4  # background work has no request id
+    assert rids.count("req-nested") == 2 and "mine" not in rids  # the outer invocation kept judging
+
+
+def test_a_policy_can_leave_background_threads_alone(tmp_path):
+    out = run("threads_ignored", tmp_path)
+    assert out["results"] == {"thread": "ran", "direct": "blocked"}
 
 
 def test_work_in_a_thread_pool_is_learned_and_replayed(tmp_path):

@@ -29,8 +29,9 @@ _MONITOR, _REQUEST_ID, _PATHS, _NETS, _FOUND = range(5)
 # Threads a handler starts run outside its invocation's context (threads do not inherit context
 # variables before Python 3.14), so starting one would be a way around the monitor. Operations of
 # threads other than the main thread and the guard's own (guard_threads.py) that run outside any
-# invocation are judged as the newest monitor's background work: this holds its state, with no
-# request id (None until a monitor exists).
+# invocation are judged as background work: this holds the judging monitor's state, with no
+# request id. The first enforcing monitor keeps it (a monitor created later, in learn mode or with
+# background_threads = "ignore", cannot loosen it); before one exists, the newest learning one.
 _background = [None]
 _copy_context = contextvars.copy_context
 _internal = contextvars.ContextVar("edge_ssre_internal", default=False)
@@ -108,11 +109,22 @@ class Invocation:
 
     def __enter__(self):
         m = self.monitor
-        self._token = _current.set((m, self.request_id, m._path_decisions, m._net_decisions, self.findings))
+        self._token = None
+        if not _outer_judges(m):
+            self._token = _current.set((m, self.request_id, m._path_decisions, m._net_decisions, self.findings))
         return self
 
     def __exit__(self, *exc):
-        _current.reset(self._token)
+        if self._token is not None:
+            _current.reset(self._token)
+
+
+def _outer_judges(monitor):
+    """Whether another monitor's enforcing invocation is running here: it keeps judging what runs
+    inside, so a second monitor (a nested protected function, or one the watched code made to
+    run its work under a looser policy) cannot take its place."""
+    outer = _current.get()
+    return outer is not None and outer[_MONITOR] is not monitor and outer[_MONITOR].mode != "learn"
 
 
 def _install():
@@ -285,9 +297,13 @@ class Monitor:
         init(self, "_net_decisions", {})
         init(self, "_locked", mode != "learn")
         _path_tables[id(self)] = self._path_decisions
-        # the newest monitor takes the handler's threads' background work (see _background)
-        judge = self._policy.background == "judge"
-        _background[0] = (self, None, self._path_decisions, self._net_decisions, None) if judge else None
+        # who judges the work of the handler's threads (see _background)
+        held = _background[0]
+        if held is None or held[_MONITOR].mode == "learn":
+            if self._policy.background == "judge":
+                _background[0] = (self, None, self._path_decisions, self._net_decisions, None)
+            elif mode != "learn":
+                _background[0] = None
         weakref.finalize(self, _path_tables.pop, id(self), None)
         _install()
 
@@ -336,6 +352,8 @@ class Monitor:
         or an asyncio task does), so the scope needs no Python-level enter and exit: on a handler
         doing loopback I/O those were ~3 us of the monitor's cost. Context variables the
         function sets stay in its copy."""
+        if _outer_judges(self):
+            return fn(*args, **kw)
         ctx = _copy_context()
         ctx.run(_current.set, (self, request_id, self._path_decisions, self._net_decisions, None))
         return ctx.run(fn, *args, **kw)

@@ -174,10 +174,34 @@ def scenario_threads():
         out["guard_thread"] = attempt(lambda: os.system("true"))
     guard_threads.start(guard_work, "edge-ssre-test").join()
     out["main_outside"] = attempt(lambda: os.system("true"))  # the runtime's own thread, between invocations
-    # a policy may leave them alone (background_threads = "ignore"); the invocation itself is still judged
-    m2 = Monitor("block", {"create_child_process": "block", "background_threads": "ignore"}, sink=sink)
-    m2.run("req-ignore", lambda: in_thread("thread_ignored", lambda: os.system("true")))
-    out["direct_ignored_policy"] = attempt(lambda: m2.run("req-ignore", lambda: os.system("true")))
+    # monitors made later cannot loosen it: one that learns, one that ignores background threads
+    Monitor("learn", None)
+    Monitor("block", {"background_threads": "ignore"})
+    in_thread("thread_after_looser_monitors", lambda: os.system("true"))
+    # nor can the watched code run its work under a monitor of its own
+    out["nested_monitor_run"] = attempt(lambda: m.run("req-nested", lambda: Monitor("learn", None).run(
+        "mine", os.system, "true")))
+
+    def nested_with():
+        with Monitor("alert", {"create_child_process": "allow"}).invocation(request_id="mine"):
+            os.system("true")
+    out["nested_monitor_with"] = attempt(lambda: m.run("req-nested", nested_with))
+    return {"results": out, "findings": found}
+
+
+def scenario_threads_ignored():
+    """background_threads = "ignore": the handler's threads are left alone, the invocation is not."""
+    m = Monitor("block", {"create_child_process": "block", "background_threads": "ignore"}, sink=sink)
+    out = {}
+
+    def handler():
+        def body():
+            out["thread"] = attempt(lambda: os.system("true"))
+        t = threading.Thread(target=body)
+        t.start()
+        t.join()
+        out["direct"] = attempt(lambda: os.system("true"))
+    m.run("req-ignore", handler)
     return {"results": out, "findings": found}
 
 
@@ -389,5 +413,5 @@ if __name__ == "__main__":
           "request_ids": scenario_request_ids, "tamper": scenario_tamper, "protect": scenario_protect,
           "cache_exact": scenario_cache_exact, "cache_bounded": scenario_cache_bounded, "run": scenario_run,
           "threads": scenario_threads, "learn_threads": scenario_learn_threads,
-          "protect_learn": scenario_protect_learn}[name]
+          "protect_learn": scenario_protect_learn, "threads_ignored": scenario_threads_ignored}[name]
     print(json.dumps(fn()))
