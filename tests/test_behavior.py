@@ -100,6 +100,15 @@ def test_protect_learns_a_baseline_and_enforces_it(tmp_path):
     assert [f["target"] for f in out["findings"]] == ["127.0.0.1:9"]
 
 
+def test_native_code_through_ctypes_is_judged(tmp_path):
+    out = run("native", tmp_path)
+    assert out["results"] == {"libc_system": "blocked", "learned_getpid": "ran", "unlearned_symbol": "blocked",
+                              "allowed_by_policy": "ran"}
+    assert '"dlopen None"' in out["baseline"] and '"dlsym getpid"' in out["baseline"]
+    native = [(f["rid"], f["target"]) for f in out["findings"] if f["rule"] == "behavior.native_code"]
+    assert native == [("req-libc", "dlopen None"), ("req-system", "dlsym system")]
+
+
 def test_enforcement_cannot_be_switched_off(tmp_path):
     out = run("tamper", tmp_path)
     assert out["results"] == {"disable": "refused", "set_mode": "refused", "set_policy": "refused",

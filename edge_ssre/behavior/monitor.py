@@ -42,7 +42,8 @@ _install_lock = threading.Lock()
 _EVENTS = frozenset(("socket.connect", "socket.sendto", "socket.getaddrinfo", "open", "os.remove", "os.rename",
                      "os.chmod", "os.truncate", "os.rmdir", "os.symlink", "os.link", "os.chdir", "subprocess.Popen",
                      "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "exec", "compile",
-                     "ctypes.dlopen", "code.__new__", "import", "sys.settrace", "sys.setprofile"))
+                     "ctypes.dlopen", "ctypes.dlsym", "code.__new__", "import", "sys.settrace",
+                     "sys.setprofile"))
 _TMP = tuple(sorted({os.path.realpath(tempfile.gettempdir()) + os.sep, "/tmp/", "/var/tmp/", "/dev/shm/"}))
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
@@ -290,7 +291,7 @@ class Monitor:
         init(self, "_sink", sink)
         init(self, "_handler_files", frozenset(os.path.realpath(f) for f in handler_files if f))
         init(self, "_learned", baseline if baseline is not None else
-             {"hosts": set(), "paths": set(), "executables": set(), "imports": set()})
+             {"hosts": set(), "paths": set(), "executables": set(), "imports": set(), "native": set()})
         # remembered "no action" decisions, keyed by the raw facts of the operation: ``open``'s
         # (path, mode, flags), (host, port) for name lookups and connects (bounded; see MAX_DECISIONS)
         init(self, "_path_decisions", {})
@@ -438,8 +439,10 @@ class Monitor:
             return "code", fn or "<string>", "dynamic_code"
         if event == "code.__new__":  # a code object built by hand (CodeType(), code.replace())
             return "code", "code object %s" % (_plain(args[1]),), "dynamic_code"
-        if event == "ctypes.dlopen":
-            return "code", "dlopen %s" % (args[0],), "dynamic_code"
+        if event == "ctypes.dlopen":  # native code: libc's system() needs no Python audit event to run
+            return "native", "dlopen %s" % (_plain(args[0]),), "native_code"
+        if event == "ctypes.dlsym":  # (library, symbol): a C function looked up to be called
+            return "native", "dlsym %s" % (_plain(args[1]) if len(args) > 1 else "?",), "native_code"
         if event == "import":
             name = args[0]
             if name in sys.modules:
@@ -458,6 +461,8 @@ class Monitor:
             self._learned["executables"].add(target)
         elif kind == "import":
             self._learned["imports"].add(target)
+        elif kind == "native":
+            self._learned.setdefault("native", set()).add(target)
 
     def _allowed(self, kind, target, knob):
         L, P = self._learned, self._policy
@@ -475,6 +480,8 @@ class Monitor:
             return target in L["executables"] or P.exe_allowed(target)
         if kind == "import":
             return target in L["imports"] or P.import_allowed(target)
+        if kind == "native":
+            return target in L.get("native", ()) or P.native_allowed(target)
         if kind == "read_handler":
             return False
         if kind == "code":
@@ -506,6 +513,7 @@ class Monitor:
                  "behavior_policy=\"this-file.toml\").",
                  'outbound_connectivity = "block"', 'read_write_tmp = "block"', 'create_child_process = "block"',
                  'read_handler = "block"', 'dynamic_code = "alert"', 'file_access = "alert"', 'new_imports = "alert"',
+                 'native_code = "block"',
                  '# operations of threads the handler starts, outside its invocation: judge | ignore',
                  'background_threads = "judge"',
                  "", "[baseline]"]
@@ -514,4 +522,5 @@ class Monitor:
                                                 for p, m in sorted(L["paths"])))
         lines.append("executables = [%s]" % ", ".join(json.dumps(e) for e in sorted(L["executables"])))
         lines.append("imports = [%s]" % ", ".join(json.dumps(i) for i in sorted(L["imports"])))
+        lines.append("native = [%s]" % ", ".join(json.dumps(n) for n in sorted(L.get("native", ()))))
         return "\n".join(lines) + "\n"

@@ -7,6 +7,7 @@
     dynamic_code = "alert"            # exec/eval/compile of strings, ctypes loading
     file_access = "alert"             # other file writes (and reads) outside the allowlist/baseline
     new_imports = "alert"             # modules imported after warm-up that the baseline does not know
+    native_code = "block"             # C libraries loaded and C functions looked up with ctypes
     background_threads = "judge"      # judge | ignore: operations of threads the handler starts that run
                                       # outside its invocation (the guard's own threads are never judged)
     [allow]
@@ -14,6 +15,7 @@
     paths = [{ glob = "/var/task/**", mode = "r" }, { glob = "/tmp/cache/*", mode = "rw" }]
     executables = ["/usr/bin/convert"]
     imports = ["json", "urllib.*"]
+    native = ["dlopen libz.so.1", "dlsym crc32"]                 # ctypes loads and lookups
 """
 
 import fnmatch
@@ -22,11 +24,14 @@ import ipaddress
 from ..errors import PolicyError
 
 KNOBS = ("outbound_connectivity", "read_write_tmp", "create_child_process", "read_handler", "dynamic_code",
-         "file_access", "new_imports")
+         "file_access", "new_imports", "native_code")
 ACTIONS = ("block", "alert", "allow")
 BACKGROUND = ("judge", "ignore")
 DEFAULTS = {"outbound_connectivity": "alert", "read_write_tmp": "alert", "create_child_process": "alert",
-            "read_handler": "alert", "dynamic_code": "alert", "file_access": "allow", "new_imports": "allow"}
+            "read_handler": "alert", "dynamic_code": "alert", "file_access": "allow", "new_imports": "allow",
+            # ctypes reaches C directly (libc's system() runs a shell with no Python audit event), and a
+            # function that needs it at run time is rare: blocked unless allowed or learned
+            "native_code": "block"}
 
 
 class HostRule:
@@ -59,10 +64,10 @@ class HostRule:
 class BehaviorPolicy:
     """Frozen once built."""
 
-    __slots__ = ("knobs", "hosts", "paths", "executables", "imports", "origin", "background", "_frozen")
+    __slots__ = ("knobs", "hosts", "paths", "executables", "imports", "native", "origin", "background", "_frozen")
 
     def __init__(self, knobs=None, hosts=(), paths=(), executables=(), imports=(), origin="<default>",
-                 background="judge"):
+                 background="judge", native=()):
         k = dict(DEFAULTS)
         k.update(knobs or {})
         object.__setattr__(self, "knobs", k)
@@ -70,6 +75,7 @@ class BehaviorPolicy:
         object.__setattr__(self, "paths", tuple(paths))
         object.__setattr__(self, "executables", tuple(executables))
         object.__setattr__(self, "imports", tuple(imports))
+        object.__setattr__(self, "native", tuple(native))
         object.__setattr__(self, "origin", origin)
         object.__setattr__(self, "background", background)
         object.__setattr__(self, "_frozen", True)
@@ -92,6 +98,9 @@ class BehaviorPolicy:
 
     def import_allowed(self, name):
         return any(fnmatch.fnmatch(name, g) for g in self.imports)
+
+    def native_allowed(self, what):
+        return any(fnmatch.fnmatch(what, g) for g in self.native)
 
     @classmethod
     def from_dict(cls, data, where=None):
@@ -129,7 +138,11 @@ class BehaviorPolicy:
             paths.append((p["glob"], p.get("mode", "r")))
         exes = list(allow.get("executables", [])) + list(base.get("executables", []))
         imports = list(allow.get("imports", [])) + list(base.get("imports", []))
-        return cls(knobs, hosts, paths, exes, imports, where.label, background)
+        native = list(allow.get("native", [])) + list(base.get("native", []))
+        for n in native:
+            if not isinstance(n, str):
+                raise where.fail("native", "each entry is \"dlopen LIBRARY\" or \"dlsym SYMBOL\" (globs allowed)")
+        return cls(knobs, hosts, paths, exes, imports, where.label, background, native)
 
     @classmethod
     def load(cls, path=None, text=None):

@@ -252,6 +252,25 @@ def scenario_learn_threads():
     return {"results": results, "other": other, "findings": found, "baseline": learn.baseline_toml()}
 
 
+def scenario_native():
+    """ctypes reaches C directly: libc's system() would run a shell with no Python audit event."""
+    import ctypes
+    out = {}
+    m = Monitor("block", {"create_child_process": "block"}, sink=sink)  # native_code: block by default
+    out["libc_system"] = attempt(lambda: m.run("req-libc", lambda: ctypes.CDLL(None).system(b"true")))
+
+    def uses_getpid():
+        return ctypes.CDLL(None).getpid()
+    learn = Monitor("learn", None)
+    learn.run("learn", uses_getpid)
+    enforce = Monitor("block", BehaviorPolicy.load(text=learn.baseline_toml()), sink=sink)
+    out["learned_getpid"] = attempt(lambda: enforce.run("req-replay", uses_getpid))
+    out["unlearned_symbol"] = attempt(lambda: enforce.run("req-system", lambda: ctypes.CDLL(None).system(b"true")))
+    allowed = Monitor("block", {"allow": {"native": ["dlopen None", "dlsym get*"]}}, sink=sink)
+    out["allowed_by_policy"] = attempt(lambda: allowed.run("req-allowed", uses_getpid))
+    return {"results": out, "findings": found, "baseline": learn.baseline_toml()}
+
+
 def scenario_tamper():
     import edge_ssre.behavior.monitor as internals
     from edge_ssre.behavior import internal
@@ -413,5 +432,6 @@ if __name__ == "__main__":
           "request_ids": scenario_request_ids, "tamper": scenario_tamper, "protect": scenario_protect,
           "cache_exact": scenario_cache_exact, "cache_bounded": scenario_cache_bounded, "run": scenario_run,
           "threads": scenario_threads, "learn_threads": scenario_learn_threads,
-          "protect_learn": scenario_protect_learn, "threads_ignored": scenario_threads_ignored}[name]
+          "protect_learn": scenario_protect_learn, "threads_ignored": scenario_threads_ignored,
+          "native": scenario_native}[name]
     print(json.dumps(fn()))
