@@ -109,6 +109,15 @@ def test_native_code_through_ctypes_is_judged(tmp_path):
     assert native == [("req-libc", "dlopen None"), ("req-system", "dlsym system")]
 
 
+def test_name_lookups_and_datagrams_are_outbound(tmp_path):
+    out = run("lookups", tmp_path)
+    assert out["results"] == {"lookup_allowed": "ran", "lookup_exfil": "blocked", "reverse_lookup_other": "blocked",
+                              "sendmsg_allowed": "ran", "sendmsg_other": "blocked"}
+    targets = {f["rid"]: f["target"] for f in out["findings"]}
+    assert targets == {"lookup_exfil": "c2VjcmV0.attacker.invalid:None", "reverse_lookup_other": "192.0.2.7:None",
+                       "sendmsg_other": "127.0.0.1:9"}
+
+
 def test_enforcement_cannot_be_switched_off(tmp_path):
     out = run("tamper", tmp_path)
     assert out["results"] == {"disable": "refused", "set_mode": "refused", "set_policy": "refused",

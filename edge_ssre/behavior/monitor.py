@@ -39,7 +39,8 @@ _installed = False
 _install_lock = threading.Lock()
 
 # audit events the hook looks at; everything else returns after one set lookup
-_EVENTS = frozenset(("socket.connect", "socket.sendto", "socket.getaddrinfo", "open", "os.remove", "os.rename",
+_EVENTS = frozenset(("socket.connect", "socket.sendto", "socket.sendmsg", "socket.getaddrinfo",
+                     "socket.gethostbyname", "socket.gethostbyaddr", "open", "os.remove", "os.rename",
                      "os.chmod", "os.truncate", "os.rmdir", "os.symlink", "os.link", "os.chdir", "subprocess.Popen",
                      "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "exec", "compile",
                      "ctypes.dlopen", "ctypes.dlsym", "code.__new__", "import", "sys.settrace",
@@ -392,13 +393,16 @@ class Monitor:
             raise BehaviorViolation("edge_ssre blocked %s (%s: %s) by the behaviour policy" % (event, knob, target))
 
     def _classify(self, event, args):
-        if event in ("socket.connect", "socket.sendto"):
-            addr = args[1] if event == "socket.connect" else args[2]
+        if event in ("socket.connect", "socket.sendto", "socket.sendmsg"):
+            addr = args[2] if event == "socket.sendto" else args[1]
             if not isinstance(addr, tuple):
-                return None, None, None  # AF_UNIX and friends: local IPC
+                return None, None, None  # AF_UNIX and friends (local IPC), or sendmsg on a connected socket
             return "net", "%s:%s" % (_plain(addr[0]), _plain(addr[1])), "outbound_connectivity"
         if event == "socket.getaddrinfo":
             return "net", "%s:%s" % (_plain(args[0]), _plain(args[1])), "outbound_connectivity"
+        if event in ("socket.gethostbyname", "socket.gethostbyaddr"):
+            # a name lookup is a packet to a resolver, and the name can carry data out (DNS exfiltration)
+            return "net", "%s:None" % (_plain(args[0]),), "outbound_connectivity"
         if event == "open":
             path, mode, flags = _path_text(args[0]), args[1], args[2]
             if path is None:

