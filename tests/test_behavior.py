@@ -118,6 +118,14 @@ def test_name_lookups_and_datagrams_are_outbound(tmp_path):
                        "sendmsg_other": "127.0.0.1:9"}
 
 
+def test_replay_with_new_temp_file_names_is_not_blocked(tmp_path):
+    out = run("learn_tempfiles", tmp_path)
+    assert out["results"] == ["ran"] * 3  # zero false blocks replaying the learned run
+    assert "tmp????????.json" in out["baseline"] and "tmp????????/out.json" in out["baseline"]
+    assert out["dropper"] == "blocked"  # another /tmp file still is
+    assert [f["rid"] for f in out["findings"]] == ["dropper"]
+
+
 def test_enforcement_cannot_be_switched_off(tmp_path):
     out = run("tamper", tmp_path)
     assert out["results"] == {"disable": "refused", "set_mode": "refused", "set_policy": "refused",

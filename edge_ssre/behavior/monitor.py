@@ -259,6 +259,22 @@ def _is_file_source(source, filename):
         return False
 
 
+_TEMP_NAME = None  # compiled on first use: the random part of Python's tempfile names
+
+
+def _temp_name_glob(path):
+    """A learned path with the random part of a ``tempfile`` name ("tmp" and eight characters of
+    [a-z0-9_], in a temp directory) as a glob: the next run's temp file has another name, and the
+    baseline must not block it. Other paths are learned as they are."""
+    global _TEMP_NAME
+    if not path.startswith(_TMP) or "tmp" not in path:
+        return path
+    if _TEMP_NAME is None:
+        import re
+        _TEMP_NAME = re.compile(r"(?<=/)tmp[a-z0-9_]{8}(?=[./]|$)")
+    return _TEMP_NAME.sub("tmp" + "?" * 8, path)
+
+
 def _rememberable(fact):
     """Short, and made of exact builtins only: a remembered key never holds an object that could
     claim to equal another operation's facts (``sys.audit`` lets any code raise an event)."""
@@ -460,7 +476,7 @@ class Monitor:
         if kind == "net":
             self._learned["hosts"].add(target)
         elif kind == "path":
-            self._learned["paths"].add(target)
+            self._learned["paths"].add((_temp_name_glob(target[0]), target[1]))
         elif kind == "exe":
             self._learned["executables"].add(target)
         elif kind == "import":

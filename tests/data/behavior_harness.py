@@ -288,6 +288,27 @@ def scenario_lookups():
     return {"results": out, "findings": found}
 
 
+def scenario_learn_tempfiles():
+    """A handler writing tempfile-named scratch files: the replay's names differ from the learned ones."""
+    import shutil
+    import tempfile
+
+    def handler():
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as fh:
+            fh.write("{}")
+        d = tempfile.mkdtemp()
+        with open(os.path.join(d, "out.json"), "w") as fh:
+            fh.write("{}")
+        shutil.rmtree(d)
+    learn = Monitor("learn", None)
+    learn.run("learn", handler)
+    enforce = Monitor("block", BehaviorPolicy.load(text=learn.baseline_toml()), sink=sink)
+    results = [attempt(lambda: enforce.run("replay-%d" % i, handler)) for i in range(3)]
+    dropper = attempt(lambda: enforce.run("dropper", lambda: open("/tmp/edge-ssre-dropper-%d.sh" % os.getpid(),
+                                                                  "w").close()))
+    return {"results": results, "dropper": dropper, "findings": found, "baseline": learn.baseline_toml()}
+
+
 def scenario_tamper():
     import edge_ssre.behavior.monitor as internals
     from edge_ssre.behavior import internal
@@ -450,5 +471,6 @@ if __name__ == "__main__":
           "cache_exact": scenario_cache_exact, "cache_bounded": scenario_cache_bounded, "run": scenario_run,
           "threads": scenario_threads, "learn_threads": scenario_learn_threads,
           "protect_learn": scenario_protect_learn, "threads_ignored": scenario_threads_ignored,
-          "native": scenario_native, "lookups": scenario_lookups}[name]
+          "native": scenario_native, "lookups": scenario_lookups,
+          "learn_tempfiles": scenario_learn_tempfiles}[name]
     print(json.dumps(fn()))
