@@ -126,6 +126,14 @@ def test_replay_with_new_temp_file_names_is_not_blocked(tmp_path):
     assert [f["rid"] for f in out["findings"]] == ["dropper"]
 
 
+def test_hosts_allowed_by_name_cover_their_addresses(tmp_path):
+    out = run("named_hosts", tmp_path)
+    assert out["results"] == {"allowed_name": "ran", "same_address_other_port": "blocked",
+                              "learned_name_new_address": "ran"}
+    assert "127.0.0.1" not in out["baseline"] and "localhost:" in out["baseline"]
+    assert [f["rid"] for f in out["findings"]] == ["other-port"]
+
+
 def test_enforcement_cannot_be_switched_off(tmp_path):
     out = run("tamper", tmp_path)
     assert out["results"] == {"disable": "refused", "set_mode": "refused", "set_policy": "refused",

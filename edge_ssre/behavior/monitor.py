@@ -11,10 +11,12 @@ at the offending call; every deviation is a finding sent to the guard's sink.
 """
 
 import contextvars
+import ipaddress
 import os
 import sys
 import tempfile
 import threading
+import time
 import weakref
 
 from .. import guard_threads
@@ -275,6 +277,19 @@ def _temp_name_glob(path):
     return _TEMP_NAME.sub("tmp" + "?" * 8, path)
 
 
+RESOLVED_TTL = 60.0       # seconds a resolved allowed name's addresses are trusted
+RESOLVE_PER_CHECK = 16    # names resolved at most for one unknown address
+MAX_RESOLVED = 256        # names whose addresses are held (cleared whole when full)
+
+
+def _is_address(host):
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
+
+
 def _rememberable(fact):
     """Short, and made of exact builtins only: a remembered key never holds an object that could
     claim to equal another operation's facts (``sys.audit`` lets any code raise an event)."""
@@ -313,6 +328,7 @@ class Monitor:
         # (path, mode, flags), (host, port) for name lookups and connects (bounded; see MAX_DECISIONS)
         init(self, "_path_decisions", {})
         init(self, "_net_decisions", {})
+        init(self, "_resolved", {})  # allowed or learned name -> (until, its addresses); see _named_address
         init(self, "_locked", mode != "learn")
         _path_tables[id(self)] = self._path_decisions
         # who judges the work of the handler's threads (see _background)
@@ -490,7 +506,8 @@ class Monitor:
             if target in L["hosts"]:
                 return True
             host, _, port = target.rpartition(":")
-            return P.host_allowed(host.strip("[]"), int(port) if port.isdigit() else None)
+            host, port = host.strip("[]"), int(port) if port.isdigit() else None
+            return P.host_allowed(host, port) or self._named_address(host, port)
         if kind == "path":
             path, m = target
             if (path, m) in L["paths"] or (path, "w") in L["paths"]:
@@ -506,6 +523,42 @@ class Monitor:
             return False
         if kind == "code":
             return False
+        return False
+
+    def _named_address(self, address, port):
+        """Whether an allowed or learned host name resolves to ``address`` (a connect goes to the
+        address the handler's lookup returned: a name in the policy or the baseline must cover
+        it, and a service's addresses change between runs). The names are resolved by the guard
+        (its own lookups, not judged), cached for RESOLVED_TTL seconds, at most RESOLVE_PER_CHECK
+        names per check and MAX_RESOLVED names held."""
+        if not _is_address(address):
+            return False
+        names = []
+        for entry in self._learned["hosts"]:
+            name, _, p = entry.rpartition(":")
+            if not _is_address(name.strip("[]")) and (p == str(port) or p == "None"):
+                names.append(name)
+        for rule in self._policy.hosts:
+            if rule.name is not None and not any(c in rule.name for c in "*?[") and \
+                    (rule.port is None or port is None or rule.port == port):
+                names.append(rule.name)
+        now = time.monotonic()
+        cache = self._resolved
+        for name in sorted(set(names))[:RESOLVE_PER_CHECK]:
+            hit = cache.get(name)
+            if hit is None or hit[0] < now:
+                if len(cache) >= MAX_RESOLVED:
+                    cache.clear()
+                addresses = frozenset()
+                import socket
+                try:
+                    with internal():
+                        addresses = frozenset(info[4][0] for info in socket.getaddrinfo(name, None))
+                except (OSError, UnicodeError, ValueError):
+                    pass
+                hit = cache[name] = (now + RESOLVED_TTL, addresses)
+            if address in hit[1]:
+                return True
         return False
 
     def _emit(self, inv, rule_id, op, target, severity, action):

@@ -273,7 +273,7 @@ def scenario_native():
 
 def scenario_lookups():
     """Name lookups and datagrams are outbound traffic too: a lookup can carry data out in the name."""
-    m = Monitor("block", {"outbound_connectivity": "block", "allow": {"hosts": ["127.0.0.1:7", "localhost"]}},
+    m = Monitor("block", {"outbound_connectivity": "block", "allow": {"hosts": ["127.0.0.1:7", "localhost:53"]}},
                 sink=sink)
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     cases = {
@@ -307,6 +307,28 @@ def scenario_learn_tempfiles():
     dropper = attempt(lambda: enforce.run("dropper", lambda: open("/tmp/edge-ssre-dropper-%d.sh" % os.getpid(),
                                                                   "w").close()))
     return {"results": results, "dropper": dropper, "findings": found, "baseline": learn.baseline_toml()}
+
+
+def scenario_named_hosts():
+    """A host allowed or learned by name covers the addresses the name resolves to."""
+    port = listener()
+    other = listener()
+    out = {}
+    by_name = Monitor("block", {"outbound_connectivity": "block", "allow": {"hosts": ["localhost:%d" % port]}},
+                      sink=sink)
+    out["allowed_name"] = attempt(lambda: by_name.run("name", lambda: socket.create_connection(
+        ("localhost", port), timeout=2).close()))
+    out["same_address_other_port"] = attempt(lambda: by_name.run("other-port", lambda: socket.create_connection(
+        ("127.0.0.1", other), timeout=2).close()))
+    # learned through a name; the address the learning run connected to is dropped from the baseline,
+    # as when the service answers from another address the next time
+    learn = Monitor("learn", None)
+    learn.run("learn", lambda: socket.create_connection(("localhost", port), timeout=2).close())
+    text = learn.baseline_toml().replace('"127.0.0.1:%d", ' % port, "").replace(', "127.0.0.1:%d"' % port, "")
+    enforce = Monitor("block", BehaviorPolicy.load(text=text), sink=sink)
+    out["learned_name_new_address"] = attempt(lambda: enforce.run("replay", lambda: socket.create_connection(
+        ("localhost", port), timeout=2).close()))
+    return {"results": out, "findings": found, "baseline": text}
 
 
 def scenario_tamper():
@@ -472,5 +494,5 @@ if __name__ == "__main__":
           "threads": scenario_threads, "learn_threads": scenario_learn_threads,
           "protect_learn": scenario_protect_learn, "threads_ignored": scenario_threads_ignored,
           "native": scenario_native, "lookups": scenario_lookups,
-          "learn_tempfiles": scenario_learn_tempfiles}[name]
+          "learn_tempfiles": scenario_learn_tempfiles, "named_hosts": scenario_named_hosts}[name]
     print(json.dumps(fn()))
