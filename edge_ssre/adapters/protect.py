@@ -155,12 +155,11 @@ def protect(handler=None, *, profile=None, policy=None, sink=None, guard=None, o
                 return done
             if mon is None:
                 return merge(fn(ev, context, *a, **kw), failures)
-            if behavior != "learn":
-                return merge(mon.run(mon.request_id_of(context), fn, ev, context, *a, **kw), failures)
             try:
                 return merge(mon.run(mon.request_id_of(context), fn, ev, context, *a, **kw), failures)
             finally:
-                learned(mon)
+                if behavior == "learn":
+                    learned(mon)
         wrapper.edge_ssre_guard = get_guard
         wrapper.edge_ssre_monitor = get_monitor
         return wrapper

@@ -115,7 +115,7 @@ class Invocation:
         m = self.monitor
         self._token = None
         if not _outer_judges(m):
-            self._token = _current.set((m, self.request_id, m._path_decisions, m._net_decisions, self.findings))
+            self._token = _current.set(m._state(self.request_id, self.findings))
         return self
 
     def __exit__(self, *exc):
@@ -335,7 +335,7 @@ class Monitor:
         held = _background[0]
         if held is None or held[_MONITOR].mode == "learn":
             if self._policy.background == "judge":
-                _background[0] = (self, None, self._path_decisions, self._net_decisions, None)
+                _background[0] = self._state(None)
             elif mode != "learn":
                 _background[0] = None
         weakref.finalize(self, _path_tables.pop, id(self), None)
@@ -360,7 +360,7 @@ class Monitor:
             raise BehaviorViolation(refusal or "edge_ssre blocked %s: %s" % (op, what))
 
     def learned_size(self):
-        """How many hosts, paths, executables and imports learn mode has recorded."""
+        """How many hosts, paths, executables, imports and native loads learn mode has recorded."""
         return sum(len(v) for v in self._learned.values())
 
     def remembered_decisions(self):
@@ -376,6 +376,10 @@ class Monitor:
 
     request_id_of = staticmethod(request_id_of)
 
+    def _state(self, request_id, found=None):
+        """An invocation's state, as ``_current`` holds it (see there)."""
+        return (self, request_id, self._path_decisions, self._net_decisions, found)
+
     def invocation(self, context=None, request_id=None):
         """``with monitor.invocation(context):`` judges what runs inside (sync or async code)."""
         return Invocation(self, request_id or request_id_of(context))
@@ -390,7 +394,7 @@ class Monitor:
         if outer is not None and outer[_MONITOR] is not self and outer[_MONITOR]._mode != "learn":
             return fn(*args, **kw)
         ctx = _copy_context()
-        ctx.run(_current.set, (self, request_id, self._path_decisions, self._net_decisions, None))
+        ctx.run(_current.set, (self, request_id, self._path_decisions, self._net_decisions, None))  # _state(), inline
         return ctx.run(fn, *args, **kw)
 
     # ---- judging ----------------------------------------------------------------------
@@ -538,10 +542,7 @@ class Monitor:
             name, _, p = entry.rpartition(":")
             if not _is_address(name.strip("[]")) and (p == str(port) or p == "None"):
                 names.append(name)
-        for rule in self._policy.hosts:
-            if rule.name is not None and not any(c in rule.name for c in "*?[") and \
-                    (rule.port is None or port is None or rule.port == port):
-                names.append(rule.name)
+        names.extend(self._policy.host_names(port))
         now = time.monotonic()
         cache = self._resolved
         for name in sorted(set(names))[:RESOLVE_PER_CHECK]:

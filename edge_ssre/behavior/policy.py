@@ -50,8 +50,11 @@ class HostRule:
         except ValueError:
             self.name = host.lower()
 
+    def port_matches(self, port):
+        return self.port is None or port is None or port == self.port
+
     def covers(self, host, port):
-        if self.port is not None and port is not None and port != self.port:
+        if not self.port_matches(port):
             return False
         if self.net is not None:
             try:
@@ -86,6 +89,11 @@ class BehaviorPolicy:
 
     def host_allowed(self, host, port):
         return any(r.covers(host, port) for r in self.hosts)
+
+    def host_names(self, port):
+        """The plain host names (no glob) allowed on ``port``."""
+        return [r.name for r in self.hosts
+                if r.name is not None and not any(c in r.name for c in "*?[") and r.port_matches(port)]
 
     def path_allowed(self, path, mode):
         for glob, m in self.paths:
