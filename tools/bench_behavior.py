@@ -31,6 +31,7 @@ monitor's hook installed but the handler called outside any invocation, and the 
 each as the median over rounds of its difference to the same round's bare interpreter.
 """
 
+import contextlib
 import json
 import os
 import statistics
@@ -196,6 +197,17 @@ def run(mode, repeats, ports):
     return json.loads(r.stdout)
 
 
+@contextlib.contextmanager
+def services():
+    """The unmonitored services process (see SERVICES) for a whole run: yields its ports."""
+    proc = subprocess.Popen([sys.executable, "-c", SERVICES], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        yield [int(p) for p in proc.stdout.readline().split()]
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=10)
+
+
 BREAKDOWN = (("importonly", "package imported, no hook"), ("emptyhook", "an empty audit hook (lambda e, a: None)"),
              ("installed", "the monitor's hook, handler called outside invocations"),
              ("monitor", "monitored (Monitor.run per call)"))
@@ -206,18 +218,12 @@ def breakdown(rounds, repeats):
     rng = random.Random(7)
     modes = ["bare"] + [m for m, _ in BREAKDOWN]
     res = {m: [] for m in modes}
-    services = subprocess.Popen([sys.executable, "-c", SERVICES], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                text=True)
-    try:
-        ports = [int(p) for p in services.stdout.readline().split()]
+    with services() as ports:
         for _ in range(rounds):
             order = modes[:]
             rng.shuffle(order)
             for mode in order:
                 res[mode].append(run(mode, repeats, ports))
-    finally:
-        services.stdin.close()
-        services.wait(timeout=10)
     print("Command: `python tools/bench_behavior.py --breakdown --rounds %d` · %s · %d cores (shared, noisy) · "
           "median over rounds of each interpreter's difference to the same round's bare one (interquartile range)\n"
           % (rounds, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.cpu_count()))
@@ -238,22 +244,17 @@ def breakdown(rounds, repeats):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     md = "--markdown" in argv
-    rounds = int(argv[argv.index("--rounds") + 1]) if "--rounds" in argv else 11
+    split = "--breakdown" in argv
+    rounds = int(argv[argv.index("--rounds") + 1]) if "--rounds" in argv else (30 if split else 11)
+    if split:
+        return breakdown(rounds, 12)
     repeats = int(argv[argv.index("--repeats") + 1]) if "--repeats" in argv else 24
-    if "--breakdown" in argv:
-        return breakdown(int(argv[argv.index("--rounds") + 1]) if "--rounds" in argv else 30, 12)
     bare, mon = [], []
-    services = subprocess.Popen([sys.executable, "-c", SERVICES], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                text=True)
-    try:
-        ports = [int(p) for p in services.stdout.readline().split()]
+    with services() as ports:
         for i in range(rounds):
             order = (("monitor", mon), ("bare", bare)) if i % 2 else (("bare", bare), ("monitor", mon))
             for mode, into in order:
                 into.append(run(mode, repeats, ports))
-    finally:
-        services.stdin.close()
-        services.wait(timeout=10)
     rows = []
     for key, name, kind in CASES:
         b = statistics.median(r[key] for r in bare)

@@ -3,8 +3,8 @@
 the default micro table (esp32-micropython profile) into edge_ssre/micro/rules_table.py, and this
 interpreter's code words for the package's regular expressions into edge_ssre/rules/compiled_sre.bin.
 
-The package loads the compiled table at start-up (no TOML parser, no re-validation) when its
-digest matches the sources; tests fail when it is stale. Run after editing a rule file:
+The package loads the compiled table at start-up (no TOML parser, no re-validation) when it is
+newer than the sources or holds their CRC-32; tests fail when it is stale. Run after editing a rule file:
 
     python tools/build_rules.py          # write the tables
     python tools/build_rules.py --sre    # only the regex table, for this interpreter
@@ -29,12 +29,10 @@ from edge_ssre.rules import ruleset  # noqa: E402
 
 def main(argv):
     if "--sre" in argv:  # only the regex table (tools/dev.sh: the development interpreter's)
-        n, size = sre_table(SRE_TABLE)
-        print("wrote %s: %d patterns, %d bytes (%s)" % (os.path.relpath(SRE_TABLE), n, size, sys.version.split()[0]))
-        return 0
+        return write_sre_table()
     specs = ruleset.load_specs()  # full validation: errors name file and rule id
     from edge_ssre.profiles import compile_profile_crcs, compile_profiles
-    table = ruleset.compiled_table(specs, ruleset.source_digest(), compile_profiles(), compile_profile_crcs())
+    table = ruleset.compiled_table(specs, compile_profiles(), compile_profile_crcs())
     text = json.dumps(table, indent=0, sort_keys=True, ensure_ascii=True) + "\n"
     from edge_ssre.micro.build import DEFAULT_TABLE, default_table
     micro, _ = default_table()
@@ -51,6 +49,10 @@ def main(argv):
         with open(path, "w") as fh:
             fh.write(want)
         print("wrote %s: %d bytes" % (os.path.relpath(path), len(want)))
+    return write_sre_table()
+
+
+def write_sre_table():
     n, size = sre_table(SRE_TABLE)
     print("wrote %s: %d patterns, %d bytes (%s)" % (os.path.relpath(SRE_TABLE), n, size, sys.version.split()[0]))
     return 0

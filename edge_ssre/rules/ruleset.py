@@ -456,7 +456,7 @@ def source_paths():
 
 
 def source_digest(paths=None):
-    """A digest of the rule sources, stored in the compiled table to detect a stale one."""
+    """A digest of the rule sources, written into the MicroPython table (micro/build.py)."""
     import hashlib
     h = hashlib.sha256()
     for p in paths or source_paths():
@@ -500,13 +500,13 @@ def _fresh(table):
     return table.get("crc") == source_crc()
 
 
-def compiled_table(specs, digest, profiles=None, profile_crc=None):
+def compiled_table(specs, profiles=None, profile_crc=None):
     """The host-compiled form of the specs (and the shipped device profiles): plain JSON, loaded
     without a TOML parser, with the derived tables precomputed."""
     rows = []
     for s in specs:
         rows.append({k: getattr(s, k) for k in RuleSpec.__slots__})
-    return {"format": 3, "digest": digest, "crc": source_crc(), "rules": rows, "prepared": prepare(specs),
+    return {"format": 3, "crc": source_crc(), "rules": rows, "prepared": prepare(specs),
             "profiles": profiles or {}, "profile_crc": profile_crc or {}}
 
 
