@@ -173,8 +173,7 @@ def test_learn_from_a_live_broker_and_a_clear_error_without_one(broker, topic_pr
     stop = threading.Event()
 
     def publish():
-        while not pub.connected:
-            time.sleep(0.01)
+        pub.wait_connected(10)
         i = 0
         while not stop.is_set():
             pub.publish(topic_prefix + "/line-%d/telemetry" % (i % 3), cbor2.dumps({"temp": 20 + i % 5}), qos=0)

@@ -63,11 +63,8 @@ class Counter:
 
 
 def connected(client, timeout=10.0):
-    end = time.monotonic() + timeout
-    while not client.connected:
-        if time.monotonic() > end:
-            raise SystemExit("bench_sidecar: no connection to the broker")
-        time.sleep(0.01)
+    if not client.wait_connected(timeout):
+        raise SystemExit("bench_sidecar: no connection to the broker")
 
 
 def client_id_property(name):

@@ -182,12 +182,9 @@ def from_broker(host, port, inputs, duration, learner, connect_timeout=10.0):
                log=errors.append)
     c.start()
     try:
-        end = time.monotonic() + connect_timeout
-        while not c.connected:
-            if time.monotonic() > end:
-                raise OSError(errors[0] if errors else "cannot connect to %s:%d within %.0f s"
-                              % (host, port, connect_timeout))
-            time.sleep(0.02)
+        if not c.wait_connected(connect_timeout):
+            raise OSError(errors[0] if errors else "cannot connect to %s:%d within %.0f s"
+                          % (host, port, connect_timeout))
         time.sleep(duration)
     finally:
         c.stop()

@@ -242,6 +242,15 @@ class Client:
     def start(self):
         self._thread = guard_threads.start(self._run, "edge-ssre-mqtt-" + self.client_id)
 
+    def wait_connected(self, timeout):
+        """True once the connection is up (CONNACK accepted), False after ``timeout`` seconds."""
+        end = time.monotonic() + timeout
+        while not self.connected:
+            if time.monotonic() > end:
+                return False
+            time.sleep(0.01)
+        return True
+
     def stop(self, timeout=5.0):
         """Send DISCONNECT (a clean leave: no will message), close and join the reader thread."""
         self._stopping.set()
