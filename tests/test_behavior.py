@@ -64,7 +64,8 @@ def test_run_is_one_invocation_around_a_call(tmp_path):
     out = run("run", tmp_path)
     assert out["out"] == {"rid": "req-run", "sum": 5, "child": "blocked"}
     assert "create_child_process" in out["raised"]  # a block inside leaves run() as BehaviorViolation
-    assert out["after"] is None and out["caller_var"] == "caller"  # the caller's context is untouched
+    # the scope ends with the call; context variables the handler set stay set, as after a plain call
+    assert out["after"] is None and out["caller_var"] == "handler"
     assert [f["rid"] for f in out["findings"]] == ["req-run", "req-raise"]
 
 
@@ -210,3 +211,27 @@ def test_behavior_policy_file_and_dict_agree(tmp_path):
         assert p.knobs["outbound_connectivity"] == "block" and p.background == "ignore"
         assert p.host_allowed("10.1.2.3", 80) and p.host_allowed("api.example.com", 443)
         assert not p.host_allowed("api.example.com", 80) and not p.host_allowed("192.168.1.1", 80)
+
+
+def test_directory_entry_and_attribute_changes_are_writes(tmp_path):
+    """mkdir/rmdir/symlink/link/rename (both names)/chown/utime are judged as writes. A rename was
+    judged by its source only: moving an allowed scratch file over the handler's code ran."""
+    out = run("file_ops", tmp_path)
+    assert out["results"] == {
+        "mkdir_scratch": "ran", "mkdir_app": "blocked", "rename_into_app": "blocked", "rename_out_of_app": "blocked",
+        "rename_in_scratch": "ran", "symlink_in_app": "blocked", "hardlink_in_app": "blocked", "chown_app": "blocked",
+        "utime_app": "blocked", "chmod_through_link": "blocked", "rmdir_app": "blocked",
+        # removing a symlink acts on the link (in scratch), not on the file it points to (in app)
+        "remove_link_in_scratch": "ran"}
+    assert out["app"] == ["d", "f", "handler.py"] and out["handler"] == "original handler.py\n"  # nothing changed
+    app = str(tmp_path / "app")
+    assert {f["target"] for f in out["findings"]} == {"('%s/%s', 'w')" % (app, n) for n in
+                                                     ("new", "handler.py", "f", "passwd", "h", "d")}
+
+
+def test_learned_names_with_glob_characters_match_only_themselves(tmp_path):
+    out = run("learn_glob_names", tmp_path)
+    assert out["replay"] == "ran"  # "report[1].csv" learned as a glob did not match itself
+    assert out["other"] == "blocked"  # a learned file named "*" allowed its whole directory
+    assert "report[[]1].csv" in out["baseline"] and "/out/[*]" in out["baseline"]
+    assert [f["rid"] for f in out["findings"]] == ["other"]

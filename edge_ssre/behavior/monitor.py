@@ -11,6 +11,7 @@ at the offending call; every deviation is a finding sent to the guard's sink.
 """
 
 import contextvars
+import fnmatch
 import ipaddress
 import os
 import sys
@@ -35,7 +36,6 @@ _MONITOR, _REQUEST_ID, _PATHS, _NETS, _FOUND = range(5)
 # request id. The first enforcing monitor keeps it (a monitor created later, in learn mode or with
 # background_threads = "ignore", cannot loosen it); before one exists, the newest learning one.
 _background = [None]
-_copy_context = contextvars.copy_context
 _internal = contextvars.ContextVar("edge_ssre_internal", default=False)
 _installed = False
 _install_lock = threading.Lock()
@@ -43,10 +43,15 @@ _install_lock = threading.Lock()
 # audit events the hook looks at; everything else returns after one set lookup
 _EVENTS = frozenset(("socket.connect", "socket.sendto", "socket.sendmsg", "socket.getaddrinfo",
                      "socket.gethostbyname", "socket.gethostbyaddr", "open", "os.remove", "os.rename",
-                     "os.chmod", "os.truncate", "os.rmdir", "os.symlink", "os.link", "os.chdir", "subprocess.Popen",
+                     "os.chmod", "os.truncate", "os.rmdir", "os.symlink", "os.link", "os.chdir", "os.mkdir",
+                     "os.chown", "os.utime", "os.setxattr", "os.removexattr", "subprocess.Popen",
                      "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "exec", "compile",
                      "ctypes.dlopen", "ctypes.dlsym", "code.__new__", "import", "sys.settrace",
                      "sys.setprofile"))
+# file operations judged as writes: on the directory entry (its parent resolved, the last name not
+# followed: removing or renaming a symlink acts on the link), or on the file a path leads to
+_ENTRY_WRITES = frozenset(("os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.symlink", "os.link"))
+_FILE_WRITES = frozenset(("os.chmod", "os.chown", "os.truncate", "os.utime", "os.setxattr", "os.removexattr"))
 _TMP = tuple(sorted({os.path.realpath(tempfile.gettempdir()) + os.sep, "/tmp/", "/var/tmp/", "/dev/shm/"}))
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
@@ -59,7 +64,7 @@ MAX_REMEMBERED_FACT = 256
 # directory): any of them, in any thread, monitored or not, forgets every remembered file decision
 _NAMESPACE_EVENTS = frozenset(("os.rename", "os.remove", "os.rmdir", "os.symlink", "os.link", "os.chdir"))
 _path_tables = {}  # id(monitor) -> its remembered file decisions; dropped with the monitor
-# one dict lookup tells an event's kind (None: not watched)
+# an event's kind (an event not in the table is not watched)
 _OPEN, _CONNECT, _RESOLVE, _NAMESPACE, _OTHER = 1, 2, 3, 4, 5
 _KINDS = dict.fromkeys(_EVENTS, _OTHER)
 _KINDS.update(dict.fromkeys(_NAMESPACE_EVENTS, _NAMESPACE))
@@ -144,7 +149,7 @@ def _make_hook():
     less than a module global's (the hook runs for every audit event of the process, watched or
     not), and rebinding or emptying the module's tables later changes nothing in the installed
     hook. It is kept nowhere else, so no code can reach it to replace its parts."""
-    kind_of = dict(_KINDS).get
+    kinds = dict(_KINDS)
     current = _current.get
     background = _background
     thread_id = threading.get_ident
@@ -154,23 +159,19 @@ def _make_hook():
     OPEN, CONNECT, RESOLVE, NAMESPACE = _OPEN, _CONNECT, _RESOLVE, _NAMESPACE
 
     def hook(event, args):
-        kind = kind_of(event)
-        if kind is None:
+        # Every audit event of the process comes here, mostly between system calls, where each
+        # step costs several times what it does in a tight loop: an unwatched event costs one
+        # set test (an operator, not a call), a repeated watched one a few more steps.
+        if event not in kinds:
             return
         inv = current()
+        kind = kinds[event]
         if inv is None:
             if kind == NAMESPACE:
                 forget_paths()
             inv = background[0]
             if inv is None or thread_id() == main_thread or _is_guard_thread():
                 return
-        # The same operation repeats (a handler opens the same files, calls the same hosts): a
-        # decision that needed no action is remembered under the operation's raw facts, so a
-        # repeat costs one dict lookup. The facts are exact: ``open``'s whole (path, mode, flags),
-        # so a read never answers for a write; (host, port), so one port never answers for
-        # another. Only the caller's own objects (path, host, port) can be of another type; they
-        # must be exact builtins to be looked up (see _plain). A remembered "no action" answers
-        # for the guard's own I/O too, so that one is told apart only when the operation is judged.
         table = fact = None
         try:  # a hand-raised event (sys.audit) may carry anything
             if kind == OPEN:
@@ -261,14 +262,30 @@ def _is_file_source(source, filename):
         return False
 
 
+def _written(path):
+    return "path", (path, "w"), "read_write_tmp" if path.startswith(_TMP) else "file_access"
+
+
+def _entry_written(path_arg):
+    """A write to a directory entry: its directory resolved, its own name not followed."""
+    path = _path_text(path_arg)
+    if path is None:  # a file descriptor: no name to judge by
+        return _written("<fd %s>" % (_plain(path_arg),))
+    head, tail = os.path.split(path)
+    return _written(os.path.join(os.path.realpath(head or "."), tail) if tail else os.path.realpath(path))
+
+
 _TEMP_NAME = None  # compiled on first use: the random part of Python's tempfile names
 
 
 def _temp_name_glob(path):
-    """A learned path with the random part of a ``tempfile`` name ("tmp" and eight characters of
-    [a-z0-9_], in a temp directory) as a glob: the next run's temp file has another name, and the
-    baseline must not block it. Other paths are learned as they are."""
+    """A learned path as the glob the baseline holds: the random part of a ``tempfile`` name ("tmp"
+    and eight characters of [a-z0-9_], in a temp directory) as ``?``, since the next run's temp
+    file has another name and the baseline must not block it; any other part as it is (glob
+    characters in it escaped: a file named ``*`` must not allow its whole directory)."""
     global _TEMP_NAME
+    if "[" in path or "*" in path or "?" in path:  # a name with glob characters matches only itself
+        path = "".join("[%s]" % c if c in "[*?" else c for c in path)
     if not path.startswith(_TMP) or "tmp" not in path:
         return path
     if _TEMP_NAME is None:
@@ -386,16 +403,18 @@ class Monitor:
 
     def run(self, request_id, fn, *args, **kw):
         """``fn(*args, **kw)`` as one invocation: what ``with invocation()`` does around a
-        synchronous call, for less. The call runs in a copy of the caller's context (as a thread
-        or an asyncio task does), so the scope needs no Python-level enter and exit: on a handler
-        doing loopback I/O those were ~3 us of the monitor's cost. Context variables the
-        function sets stay in its copy."""
+        synchronous call, for less (no Python-level enter and exit: on a handler doing loopback
+        I/O those were ~3 us of the monitor's cost; running the call in a copied context instead,
+        as this did before, ~2 us more than setting the variable here). As in a plain call,
+        context variables the function sets stay set when it returns."""
         outer = _current.get()  # _outer_judges(self), inline: this runs once per invocation
         if outer is not None and outer[_MONITOR] is not self and outer[_MONITOR]._mode != "learn":
             return fn(*args, **kw)
-        ctx = _copy_context()
-        ctx.run(_current.set, (self, request_id, self._path_decisions, self._net_decisions, None))  # _state(), inline
-        return ctx.run(fn, *args, **kw)
+        token = _current.set((self, request_id, self._path_decisions, self._net_decisions, None))  # _state(), inline
+        try:
+            return fn(*args, **kw)
+        finally:
+            _current.reset(token)
 
     # ---- judging ----------------------------------------------------------------------
     def observe(self, inv, event, args, table, fact):
@@ -403,21 +422,16 @@ class Monitor:
         if self._mode == "off":  # disable()d while learning
             return
         try:
-            kind, target, knob = self._classify(event, args)
+            judged = self._classify(event, args)
         except Exception:
             return
-        action = None
-        if kind is not None:
+        for kind, target, knob in judged:
             if self._mode == "learn":
                 self._learn(kind, target)
             elif not self._allowed(kind, target, knob):
                 action = self._policy.knobs.get(knob, "alert")
-                if action == "allow":
-                    action = None
-                elif self._mode == "alert":
-                    action = "alert"
-        if action is not None:
-            return self._act(inv, event, target, knob, action)
+                if action != "allow":
+                    return self._act(inv, event, target, knob, "alert" if self._mode == "alert" else action)
         if table is not None and _rememberable(fact):
             if len(table) >= MAX_DECISIONS:
                 table.clear()
@@ -429,68 +443,72 @@ class Monitor:
             raise BehaviorViolation("edge_ssre blocked %s (%s: %s) by the behaviour policy" % (event, knob, target))
 
     def _classify(self, event, args):
+        """What an operation does, as (kind, target, knob) triples (none: nothing to judge)."""
         if event in ("socket.connect", "socket.sendto", "socket.sendmsg"):
             addr = args[2] if event == "socket.sendto" else args[1]
             if not isinstance(addr, tuple):
-                return None, None, None  # AF_UNIX and friends (local IPC), or sendmsg on a connected socket
-            return "net", "%s:%s" % (_plain(addr[0]), _plain(addr[1])), "outbound_connectivity"
+                return ()  # AF_UNIX and friends (local IPC), or sendmsg on a connected socket
+            return (("net", "%s:%s" % (_plain(addr[0]), _plain(addr[1])), "outbound_connectivity"),)
         if event == "socket.getaddrinfo":
-            return "net", "%s:%s" % (_plain(args[0]), _plain(args[1])), "outbound_connectivity"
+            return (("net", "%s:%s" % (_plain(args[0]), _plain(args[1])), "outbound_connectivity"),)
         if event in ("socket.gethostbyname", "socket.gethostbyaddr"):
             # a name lookup is a packet to a resolver, and the name can carry data out (DNS exfiltration)
-            return "net", "%s:None" % (_plain(args[0]),), "outbound_connectivity"
+            return (("net", "%s:None" % (_plain(args[0]),), "outbound_connectivity"),)
         if event == "open":
             path, mode, flags = _path_text(args[0]), args[1], args[2]
             if path is None:
-                return None, None, None  # an open file descriptor
+                return ()  # an open file descriptor
             path = os.path.realpath(path)
             m = _mode(mode, flags if isinstance(flags, int) else 0)
             if path in self._handler_files and m == "r":
-                return "read_handler", path, "read_handler"
+                return (("read_handler", path, "read_handler"),)
             if path.startswith(_TMP):
-                return "path", (path, m), "read_write_tmp" if m == "w" else "file_access"
+                return (("path", (path, m), "read_write_tmp" if m == "w" else "file_access"),)
             if m == "r" and path.startswith((sys.prefix, sys.base_prefix)):
-                return None, None, None  # the interpreter reading its own library
-            return "path", (path, m), "file_access"
-        if event in ("os.remove", "os.rename", "os.chmod", "os.truncate"):
+                return ()  # the interpreter reading its own library
+            return (("path", (path, m), "file_access"),)
+        if event in _ENTRY_WRITES:  # a directory entry made, removed or renamed: judged where it is
+            if event == "os.rename":  # (src, dst, ...): both names change, and dst may replace a file
+                return _entry_written(args[1]), _entry_written(args[0])
+            return (_entry_written(args[1] if event in ("os.symlink", "os.link") else args[0]),)
+        if event in _FILE_WRITES:  # a file's content or attributes changed: judged where it leads
             path = _path_text(args[0])
-            path = os.path.realpath(path) if path is not None else str(args[0])
-            return "path", (path, "w"), "read_write_tmp" if path.startswith(_TMP) else "file_access"
+            return (_written(os.path.realpath(path) if path is not None else "<fd %s>" % (_plain(args[0]),)),)
         if event in ("subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn"):
             exe = args[0]
             if isinstance(exe, (list, tuple)):
                 exe = exe[0] if exe else ""
-            return "exe", os.fsdecode(exe) if exe is not None else str(args[1]), "create_child_process"
+            return (("exe", os.fsdecode(exe) if exe is not None else str(args[1]), "create_child_process"),)
         if event == "os.system":
-            return "exe", os.fsdecode(args[0]), "create_child_process"
+            return (("exe", os.fsdecode(args[0]), "create_child_process"),)
         if event in ("os.fork", "os.forkpty"):
-            return "exe", "fork()", "create_child_process"
+            return (("exe", "fork()", "create_child_process"),)
         if event == "exec":
             code = args[0]
             fn = getattr(code, "co_filename", "")
             if fn and not fn.startswith("<") and os.path.exists(fn):
-                return None, None, None  # a module's code being run by the import system
-            return "code", fn or "<code>", "dynamic_code"
+                return ()  # a module's code being run by the import system
+            return (("code", fn or "<code>", "dynamic_code"),)
         if event == "compile":
             fn = args[1] if len(args) > 1 else None
             fn = os.fsdecode(fn) if isinstance(fn, (str, bytes)) else ""
             if fn and not fn.startswith("<") and _is_file_source(args[0], fn):
-                return None, None, None  # the import system compiling a module from its file
-            return "code", fn or "<string>", "dynamic_code"
+                return ()  # the import system compiling a module from its file
+            return (("code", fn or "<string>", "dynamic_code"),)
         if event == "code.__new__":  # a code object built by hand (CodeType(), code.replace())
-            return "code", "code object %s" % (_plain(args[1]),), "dynamic_code"
+            return (("code", "code object %s" % (_plain(args[1]),), "dynamic_code"),)
         if event == "ctypes.dlopen":  # native code: libc's system() needs no Python audit event to run
-            return "native", "dlopen %s" % (_plain(args[0]),), "native_code"
+            return (("native", "dlopen %s" % (_plain(args[0]),), "native_code"),)
         if event == "ctypes.dlsym":  # (library, symbol): a C function looked up to be called
-            return "native", "dlsym %s" % (_plain(args[1]) if len(args) > 1 else "?",), "native_code"
+            return (("native", "dlsym %s" % (_plain(args[1]) if len(args) > 1 else "?",), "native_code"),)
         if event == "import":
             name = args[0]
             if name in sys.modules:
-                return None, None, None
-            return "import", name, "new_imports"
+                return ()
+            return (("import", name, "new_imports"),)
         if event in ("sys.settrace", "sys.setprofile"):
-            return None, None, None
-        return None, None, None
+            return ()
+        return ()
 
     def _learn(self, kind, target):
         if kind == "net":
@@ -516,6 +534,8 @@ class Monitor:
             path, m = target
             if (path, m) in L["paths"] or (path, "w") in L["paths"]:
                 return True
+            if any((gm == m or gm == "w") and fnmatch.fnmatchcase(path, g) for g, gm in L["paths"]):
+                return True  # learned in this process: a temp file's or an escaped name's glob
             return P.path_allowed(path, m)
         if kind == "exe":
             return target in L["executables"] or P.exe_allowed(target)

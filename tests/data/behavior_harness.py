@@ -129,7 +129,7 @@ def scenario_request_ids():
 
 
 def scenario_run():
-    """Monitor.run: one invocation around a call, in a copy of the caller's context."""
+    """Monitor.run: one invocation around a call."""
     import contextvars
     m = Monitor("block", {"create_child_process": "block"}, sink=sink)
     var = contextvars.ContextVar("caller_var", default="caller")
@@ -485,6 +485,56 @@ def scenario_cache_bounded():
             "max": MAX_DECISIONS}
 
 
+def scenario_file_ops():
+    """Directory-entry and attribute changes are writes: judged where the entry is (rename: both
+    names), or where the path leads (chmod, chown, utime, truncate)."""
+    app, scratch = os.path.join(TMP, "app"), os.path.join(TMP, "scratch")
+    os.makedirs(os.path.join(app, "d"))
+    os.makedirs(scratch)
+    for name, where in (("handler.py", app), ("f", app), ("a", scratch), ("b", scratch)):
+        with open(os.path.join(where, name), "w") as fh:
+            fh.write("original %s\n" % name)
+    os.symlink(os.path.join(app, "f"), os.path.join(scratch, "link"))
+    m = Monitor("block", {"read_write_tmp": "block", "file_access": "block",
+                          "allow": {"paths": [{"glob": scratch + "/*", "mode": "rw"}]}}, sink=sink)
+    ops = {
+        "mkdir_scratch": lambda: os.mkdir(os.path.join(scratch, "new")),
+        "mkdir_app": lambda: os.mkdir(os.path.join(app, "new")),
+        "rename_into_app": lambda: os.replace(os.path.join(scratch, "a"), os.path.join(app, "handler.py")),
+        "rename_out_of_app": lambda: os.rename(os.path.join(app, "f"), os.path.join(scratch, "stolen")),
+        "rename_in_scratch": lambda: os.rename(os.path.join(scratch, "b"), os.path.join(scratch, "c")),
+        "symlink_in_app": lambda: os.symlink("/etc/passwd", os.path.join(app, "passwd")),
+        "hardlink_in_app": lambda: os.link(os.path.join(scratch, "c"), os.path.join(app, "h")),
+        "chown_app": lambda: os.chown(os.path.join(app, "f"), os.getuid(), os.getgid()),
+        "utime_app": lambda: os.utime(os.path.join(app, "f")),
+        "chmod_through_link": lambda: os.chmod(os.path.join(scratch, "link"), 0o600),
+        "rmdir_app": lambda: os.rmdir(os.path.join(app, "d")),
+        "remove_link_in_scratch": lambda: os.remove(os.path.join(scratch, "link")),
+    }
+    results = {name: attempt(lambda fn=fn: m.run(name, fn)) for name, fn in ops.items()}
+    with open(os.path.join(app, "handler.py")) as fh:
+        handler_text = fh.read()
+    return {"results": results, "app": sorted(os.listdir(app)), "handler": handler_text, "findings": found}
+
+
+def scenario_learn_glob_names():
+    """Learned names with glob characters in them match only themselves."""
+    d = os.path.join(TMP, "out")
+    os.makedirs(d)
+
+    def handler():
+        for name in ("report[1].csv", "*", "what?.txt"):
+            with open(os.path.join(d, name), "w") as fh:
+                fh.write("x")
+    learn = Monitor("learn", None)
+    learn.run("learn", handler)
+    enforce = Monitor("block", BehaviorPolicy.load(text=learn.baseline_toml().replace(
+        'file_access = "alert"', 'file_access = "block"')), sink=sink)
+    replay = attempt(lambda: enforce.run("replay", handler))
+    other = attempt(lambda: enforce.run("other", lambda: open(os.path.join(d, "r.csv"), "w").close()))
+    return {"replay": replay, "other": other, "findings": found, "baseline": learn.baseline_toml()}
+
+
 if __name__ == "__main__":
     name = sys.argv[1]
     fn = {"learn_replay": scenario_learn_replay, "fs_block": lambda: scenario_functionshield("block"),
@@ -494,5 +544,6 @@ if __name__ == "__main__":
           "threads": scenario_threads, "learn_threads": scenario_learn_threads,
           "protect_learn": scenario_protect_learn, "threads_ignored": scenario_threads_ignored,
           "native": scenario_native, "lookups": scenario_lookups,
-          "learn_tempfiles": scenario_learn_tempfiles, "named_hosts": scenario_named_hosts}[name]
+          "learn_tempfiles": scenario_learn_tempfiles, "named_hosts": scenario_named_hosts,
+          "file_ops": scenario_file_ops, "learn_glob_names": scenario_learn_glob_names}[name]
     print(json.dumps(fn()))
