@@ -235,3 +235,13 @@ def test_learned_names_with_glob_characters_match_only_themselves(tmp_path):
     assert out["other"] == "blocked"  # a learned file named "*" allowed its whole directory
     assert "report[[]1].csv" in out["baseline"] and "/out/[*]" in out["baseline"]
     assert [f["rid"] for f in out["findings"]] == ["other"]
+
+
+def test_names_that_vary_per_run_are_learned_by_shape(tmp_path):
+    """A request id, uuid4, token or timestamp in a name differs on every run: learned exactly, the
+    baseline blocked its own replay. Learned as globs of their shape; other names stay blocked."""
+    out = run("learn_varying_names", tmp_path)
+    assert out["replays"] == ["ran"] * 3
+    assert out["others"] == {"evil.sh": "blocked", "report-1.csv": "blocked", "chunk-not-a-hex-token": "blocked"}
+    assert "/out/????????-????-????-????-????????????.json" in out["baseline"]
+    assert [f["rid"] for f in out["findings"]] == ["evil.sh", "report-1.csv", "chunk-not-a-hex-token"]

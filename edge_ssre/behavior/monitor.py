@@ -275,23 +275,28 @@ def _entry_written(path_arg):
     return _written(os.path.join(os.path.realpath(head or "."), tail) if tail else os.path.realpath(path))
 
 
-_TEMP_NAME = None  # compiled on first use: the random part of Python's tempfile names
+_VARYING = None  # compiled on first use: (parts of any path, a tempfile name in a temp directory)
 
 
-def _temp_name_glob(path):
-    """A learned path as the glob the baseline holds: the random part of a ``tempfile`` name ("tmp"
-    and eight characters of [a-z0-9_], in a temp directory) as ``?``, since the next run's temp
-    file has another name and the baseline must not block it; any other part as it is (glob
-    characters in it escaped: a file named ``*`` must not allow its whole directory)."""
-    global _TEMP_NAME
-    if "[" in path or "*" in path or "?" in path:  # a name with glob characters matches only itself
+def _learned_glob(path):
+    """A learned path as the glob the baseline holds. The parts that differ on every run, so that
+    the baseline would block its own replay, become ``?`` (one per character: the glob keeps their
+    place, their length and a UUID's dashes): UUIDs (a request id is one), hex tokens of 16 or more
+    characters, runs of 6 or more digits (timestamps, counters), and in a temp directory the random part of a
+    ``tempfile`` name ("tmp" and eight of [a-z0-9_]). Any other part stays as it is, its glob
+    characters escaped (a file named ``*`` must not allow its whole directory)."""
+    global _VARYING
+    if "[" in path or "*" in path or "?" in path:
         path = "".join("[%s]" % c if c in "[*?" else c for c in path)
-    if not path.startswith(_TMP) or "tmp" not in path:
-        return path
-    if _TEMP_NAME is None:
+    if _VARYING is None:
         import re
-        _TEMP_NAME = re.compile(r"(?<=/)tmp[a-z0-9_]{8}(?=[./]|$)")
-    return _TEMP_NAME.sub("tmp" + "?" * 8, path)
+        _VARYING = (re.compile(r"(?<![0-9a-z])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+                               r"|[0-9a-f]{16,})(?![0-9a-z])|(?<![0-9])[0-9]{6,}(?![0-9])", re.IGNORECASE),
+                    re.compile(r"(?<=/)tmp[a-z0-9_]{8}(?=[./]|$)"))
+    path = _VARYING[0].sub(lambda m: "".join("-" if c == "-" else "?" for c in m.group()), path)
+    if path.startswith(_TMP):
+        path = _VARYING[1].sub("tmp" + "?" * 8, path)
+    return path
 
 
 RESOLVED_TTL = 60.0       # seconds a resolved allowed name's addresses are trusted
@@ -514,7 +519,7 @@ class Monitor:
         if kind == "net":
             self._learned["hosts"].add(target)
         elif kind == "path":
-            self._learned["paths"].add((_temp_name_glob(target[0]), target[1]))
+            self._learned["paths"].add((_learned_glob(target[0]), target[1]))
         elif kind == "exe":
             self._learned["executables"].add(target)
         elif kind == "import":

@@ -535,6 +535,31 @@ def scenario_learn_glob_names():
     return {"replay": replay, "other": other, "findings": found, "baseline": learn.baseline_toml()}
 
 
+
+def scenario_learn_varying_names():
+    """Names that differ on every run (a request id, a uuid4, a token, a timestamp) are learned as
+    globs of their shape: the replay writes other names and is not blocked; other names are."""
+    import secrets
+    import time
+    import uuid
+    d = os.path.join(TMP, "out")
+    os.makedirs(d)
+
+    def handler(request_id):
+        for name in (request_id + ".json", "%s.bin" % uuid.uuid4().hex, "chunk-%s" % secrets.token_hex(8),
+                     "report-%d.csv" % time.time_ns(), os.path.join("batch", "%d" % (time.time() * 1000))):
+            path = os.path.join(d, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as fh:
+                fh.write("x")
+    learn = Monitor("learn", None)
+    learn.run("learn", handler, str(uuid.uuid4()))
+    enforce = Monitor("block", BehaviorPolicy.load(text=learn.baseline_toml()), sink=sink)
+    replays = [attempt(lambda: enforce.run("replay", handler, str(uuid.uuid4()))) for _ in range(3)]
+    others = {name: attempt(lambda name=name: enforce.run(name, lambda: open(os.path.join(d, name), "w").close()))
+              for name in ("evil.sh", "report-1.csv", "chunk-not-a-hex-token")}
+    return {"replays": replays, "others": others, "findings": found, "baseline": learn.baseline_toml()}
+
 if __name__ == "__main__":
     name = sys.argv[1]
     fn = {"learn_replay": scenario_learn_replay, "fs_block": lambda: scenario_functionshield("block"),
@@ -545,5 +570,6 @@ if __name__ == "__main__":
           "protect_learn": scenario_protect_learn, "threads_ignored": scenario_threads_ignored,
           "native": scenario_native, "lookups": scenario_lookups,
           "learn_tempfiles": scenario_learn_tempfiles, "named_hosts": scenario_named_hosts,
-          "file_ops": scenario_file_ops, "learn_glob_names": scenario_learn_glob_names}[name]
+          "file_ops": scenario_file_ops, "learn_glob_names": scenario_learn_glob_names,
+          "learn_varying_names": scenario_learn_varying_names}[name]
     print(json.dumps(fn()))
