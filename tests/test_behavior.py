@@ -245,3 +245,12 @@ def test_names_that_vary_per_run_are_learned_by_shape(tmp_path):
     assert out["others"] == {"evil.sh": "blocked", "report-1.csv": "blocked", "chunk-not-a-hex-token": "blocked"}
     assert "/out/????????-????-????-????-????????????.json" in out["baseline"]
     assert [f["rid"] for f in out["findings"]] == ["evil.sh", "report-1.csv", "chunk-not-a-hex-token"]
+
+
+def test_a_fault_in_judging_never_reaches_the_function_as_an_exception(tmp_path):
+    out = run("fault", tmp_path)
+    assert out["results"] == {"alert": "ran", "block": "blocked"}  # not "raised RuntimeError"
+    assert [(f["rule"], f["action"], f["rid"]) for f in out["findings"]] == [
+        ("behavior.fault", "alert", "alert"), ("behavior.read_write_tmp", "alert", "alert"),
+        ("behavior.fault", "alert", "block"), ("behavior.read_write_tmp", "block", "block")]
+    assert "RuntimeError: policy bug" in out["findings"][0]["target"]

@@ -429,11 +429,20 @@ class Monitor:
         try:
             judged = self._classify(event, args)
         except Exception:
-            return
+            return  # a hand-raised event (sys.audit) whose arguments are not an operation's
         for kind, target, knob in judged:
-            if self._mode == "learn":
-                self._learn(kind, target)
-            elif not self._allowed(kind, target, knob):
+            try:
+                if self._mode == "learn":
+                    self._learn(kind, target)
+                    continue
+                allowed = self._allowed(kind, target, knob)
+            except Exception as exc:  # a fault of the guard's own: reported, never raised into the
+                # function's operation, which is then judged as not allowed (nothing learned, remembered)
+                self._emit(inv, "behavior.fault", event, "%s: %s" % (type(exc).__name__, exc), "low", "alert")
+                if self._mode == "learn":
+                    return
+                allowed = False
+            if not allowed:
                 action = self._policy.knobs.get(knob, "alert")
                 if action != "allow":
                     return self._act(inv, event, target, knob, "alert" if self._mode == "alert" else action)

@@ -560,6 +560,23 @@ def scenario_learn_varying_names():
               for name in ("evil.sh", "report-1.csv", "chunk-not-a-hex-token")}
     return {"replays": replays, "others": others, "findings": found, "baseline": learn.baseline_toml()}
 
+
+def scenario_fault():
+    """A fault in the guard's own judging (a policy that raises, standing in for a bug) never
+    reaches the function's operation as that exception: reported, and judged as not allowed."""
+    class Broken(BehaviorPolicy):
+        def path_allowed(self, path, mode):
+            raise RuntimeError("policy bug")
+    path = os.path.join(TMP, "out.json")
+    out = {}
+    for mode in ("alert", "block"):
+        m = Monitor(mode, Broken.from_dict({"read_write_tmp": "block"}), sink=sink)
+        try:
+            out[mode] = attempt(lambda: m.run(mode, lambda: open(path, "w").close()))
+        except Exception as exc:
+            out[mode] = "raised %s" % type(exc).__name__
+    return {"results": out, "findings": found}
+
 if __name__ == "__main__":
     name = sys.argv[1]
     fn = {"learn_replay": scenario_learn_replay, "fs_block": lambda: scenario_functionshield("block"),
@@ -571,5 +588,5 @@ if __name__ == "__main__":
           "native": scenario_native, "lookups": scenario_lookups,
           "learn_tempfiles": scenario_learn_tempfiles, "named_hosts": scenario_named_hosts,
           "file_ops": scenario_file_ops, "learn_glob_names": scenario_learn_glob_names,
-          "learn_varying_names": scenario_learn_varying_names}[name]
+          "learn_varying_names": scenario_learn_varying_names, "fault": scenario_fault}[name]
     print(json.dumps(fn()))
