@@ -254,3 +254,9 @@ def test_a_fault_in_judging_never_reaches_the_function_as_an_exception(tmp_path)
         ("behavior.fault", "alert", "alert"), ("behavior.read_write_tmp", "alert", "alert"),
         ("behavior.fault", "alert", "block"), ("behavior.read_write_tmp", "block", "block")]
     assert "RuntimeError: policy bug" in out["findings"][0]["target"]
+
+
+def test_a_disabled_learning_monitor_does_not_hold_an_enforcing_one_back(tmp_path):
+    out = run("disabled_outer", tmp_path)
+    assert out["inner"] == "blocked"  # the outer "off" monitor counted as enforcing: os.system ran
+    assert [(f["rule"], f["rid"]) for f in out["findings"]] == [("behavior.create_child_process", "inner")]

@@ -22,13 +22,19 @@ BUCKETS = (PL12, PL34)
 BUCKET_LABELS = {PL12: "PL1-2", PL34: "PL3-4+untagged"}
 
 
-def bytecode_env():
-    """A child environment that uses (and writes) .pyc files, with the package compiled first:
-    an installed package or a deployment zip has its bytecode, so a cold-start figure taken
-    under PYTHONDONTWRITEBYTECODE=1 would time the compiler, not the import."""
-    import subprocess
+def pyc_env():
+    """A child environment that uses (and writes) .pyc files (this machine sets
+    PYTHONDONTWRITEBYTECODE=1)."""
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def bytecode_env():
+    """``pyc_env()`` with the package compiled first: an installed package or a deployment zip has
+    its bytecode, so a cold-start figure taken without it would time the compiler, not the import."""
+    import subprocess
+    env = pyc_env()
     subprocess.run([sys.executable, "-m", "compileall", "-q", os.path.join(PROJECT_ROOT, "edge_ssre")], check=True,
                    env=env)
     return env

@@ -87,7 +87,7 @@ class internal:
             self._token = _internal.set(True)
             return
         inv = _current.get()
-        if inv is not None and inv[_MONITOR].mode != "learn":
+        if inv is not None and inv[_MONITOR].enforcing:
             inv[_MONITOR]._tamper(inv, "internal()", "code outside the guard marked its operations as the guard's own")
 
     def __exit__(self, *exc):
@@ -133,7 +133,7 @@ def _outer_judges(monitor):
     inside, so a second monitor (a nested protected function, or one the watched code made to
     run its work under a looser policy) cannot take its place."""
     outer = _current.get()
-    return outer is not None and outer[_MONITOR] is not monitor and outer[_MONITOR].mode != "learn"
+    return outer is not None and outer[_MONITOR] is not monitor and outer[_MONITOR].enforcing
 
 
 def _install():
@@ -355,7 +355,7 @@ class Monitor:
         _path_tables[id(self)] = self._path_decisions
         # who judges the work of the handler's threads (see _background)
         held = _background[0]
-        if held is None or held[_MONITOR].mode == "learn":
+        if held is None or not held[_MONITOR].enforcing:
             if self._policy.background == "judge":
                 _background[0] = self._state(None)
             elif mode != "learn":
@@ -396,6 +396,11 @@ class Monitor:
     def mode(self):
         return self._mode
 
+    @property
+    def enforcing(self):
+        """Alerting or blocking: learning or ``disable()``d, it judges nothing and holds no one back."""
+        return self._mode == "alert" or self._mode == "block"
+
     request_id_of = staticmethod(request_id_of)
 
     def _state(self, request_id, found=None):
@@ -413,7 +418,7 @@ class Monitor:
         as this did before, ~2 us more than setting the variable here). As in a plain call,
         context variables the function sets stay set when it returns."""
         outer = _current.get()  # _outer_judges(self), inline: this runs once per invocation
-        if outer is not None and outer[_MONITOR] is not self and outer[_MONITOR]._mode != "learn":
+        if outer is not None and outer[_MONITOR] is not self and outer[_MONITOR].enforcing:
             return fn(*args, **kw)
         token = _current.set((self, request_id, self._path_decisions, self._net_decisions, None))  # _state(), inline
         try:

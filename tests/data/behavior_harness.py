@@ -577,6 +577,16 @@ def scenario_fault():
             out[mode] = "raised %s" % type(exc).__name__
     return {"results": out, "findings": found}
 
+
+def scenario_disabled_outer():
+    """A learning monitor disable()d judges nothing, so it does not keep an enforcing monitor's
+    invocation inside its own from judging."""
+    learn = Monitor("learn", None)
+    learn.disable()
+    enforce = Monitor("block", {"create_child_process": "block"}, sink=sink)
+    inner = attempt(lambda: learn.run("outer", lambda: enforce.run("inner", lambda: os.system("true"))))
+    return {"inner": inner, "findings": found}
+
 if __name__ == "__main__":
     name = sys.argv[1]
     fn = {"learn_replay": scenario_learn_replay, "fs_block": lambda: scenario_functionshield("block"),
@@ -588,5 +598,6 @@ if __name__ == "__main__":
           "native": scenario_native, "lookups": scenario_lookups,
           "learn_tempfiles": scenario_learn_tempfiles, "named_hosts": scenario_named_hosts,
           "file_ops": scenario_file_ops, "learn_glob_names": scenario_learn_glob_names,
-          "learn_varying_names": scenario_learn_varying_names, "fault": scenario_fault}[name]
+          "learn_varying_names": scenario_learn_varying_names, "fault": scenario_fault,
+          "disabled_outer": scenario_disabled_outer}[name]
     print(json.dumps(fn()))
