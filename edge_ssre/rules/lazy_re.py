@@ -14,6 +14,12 @@ class LazyRe:
         self._args = (pattern, flags)
         self._rx = None
 
+    def compile(self):
+        """Compile now (a server that prefers a slower start to a slower first event)."""
+        if self._rx is None:
+            self.__getattr__("search")
+        return self
+
     def __getattr__(self, name):  # only reached for methods not cached yet
         rx = self.__dict__.get("_rx")
         if rx is None:

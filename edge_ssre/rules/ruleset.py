@@ -15,7 +15,6 @@ import os
 import re
 
 from ..verdict import excerpt_of
-from . import sre_cache
 from .lazy_re import LazyRe
 from .spec import SEVERITIES, VIEWS, RuleSpec, parse_rules
 from .transform import compact, normalize
@@ -42,24 +41,6 @@ def collapse_repeats(text):
     if len(set(text[:4096])) > 24:
         return text
     return _REPEAT.sub(lambda m: m.group(1) * MAX_REPEAT, text)
-
-
-class LazyRegex:
-    """A pattern compiled on its first ``search``: a cold start pays only for the groups it uses."""
-
-    __slots__ = ("source", "search")
-
-    def __init__(self, source):
-        self.source = source
-        self.search = self._first_search
-
-    def _first_search(self, text, *args):
-        self.search = sre_cache.compile(self.source).search
-        return self.search(text, *args)
-
-    def compile(self):
-        if self.search == self._first_search:
-            self.search = sre_cache.compile(self.source).search
 
 
 def _view(views, idx, text):
@@ -418,13 +399,13 @@ def _plan(specs, plain_only):
 
 
 def _materialize(plan, by_id, matchers):
-    """Rows of compiled objects: (family, view, kind mask, LazyRegex | None, {group: spec} | spec, matcher | None, needs)."""
+    """Rows of compiled objects: (family, view, kind mask, LazyRe | None, {group: spec} | spec, matcher | None, needs)."""
     out = []
     for family, view, kmask, source, ids, matcher, needs in plan:
         if source is None:
             out.append((family, view, kmask, None, by_id[ids[0]], matchers[matcher], tuple(needs)))
         else:
-            out.append((family, view, kmask, LazyRegex(source),
+            out.append((family, view, kmask, LazyRe(source),
                         {"r%d" % i: by_id[rid] for i, rid in enumerate(ids)}, None, tuple(needs)))
     return tuple(out)
 
