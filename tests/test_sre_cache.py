@@ -98,3 +98,14 @@ def test_missing_or_unreadable_table_falls_back(tmp_path, table_at, content):
     table_at(path)
     assert sre_cache.compile(r"\d+").findall("a1b22") == ["1", "22"]
     assert (sre_cache.hits, sre_cache.misses) == (0, 1)
+
+
+def test_table_bytes_grow_as_patterns_compile_then_stay_fixed():
+    """Lazy patterns compile on first use: the held size grows to a fixed one after compile_all()."""
+    rs = ruleset.build_default()
+    before = rs.table_bytes()
+    rs.compile_all()
+    after = rs.table_bytes()
+    assert after > before
+    rs.scan("' or 1=1 -- <script>alert(1)</script> ../../etc/passwd", 0)
+    assert rs.compile_all().table_bytes() == after

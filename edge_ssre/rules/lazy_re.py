@@ -20,6 +20,10 @@ class LazyRe:
             self.__getattr__("search")
         return self
 
+    def compiled_size(self):
+        """Bytes the compiled pattern holds (0 while not compiled)."""
+        return self._rx.__sizeof__() if self._rx is not None else 0
+
     def __getattr__(self, name):  # only reached for methods not cached yet
         rx = self.__dict__.get("_rx")
         if rx is None:

@@ -341,16 +341,14 @@ class Ruleset:
             total += sys.getsizeof(table)
             for row in table:
                 total += sys.getsizeof(row) + sum(sys.getsizeof(n) for n in row[6])
-                rx = row[3]
-                if rx is not None and rx.search != rx._first_search:
-                    total += rx.search.__self__.__sizeof__()
+                if row[3] is not None:
+                    total += row[3].compiled_size()
         for sure, _, confirm in (self.full_masks, self.plain_masks):
             total += sys.getsizeof(sure) + sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in sure.items())
             total += sys.getsizeof(confirm) + sum(sys.getsizeof(k) + sys.getsizeof(v) + sum(
                 sys.getsizeof(p) + sys.getsizeof(p[0]) + sys.getsizeof(p[1]) for p in v) for k, v in confirm.items())
-        for lazy in (self.finder,):
-            if lazy is not None and "_rx" in lazy.__dict__ and lazy.__dict__["_rx"] is not None:
-                total += lazy.__dict__["_rx"].__sizeof__()
+        if self.finder is not None:
+            total += self.finder.compiled_size()
         return total
 
 
