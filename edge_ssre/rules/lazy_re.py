@@ -13,6 +13,15 @@ class LazyRe:
     def __init__(self, pattern, flags=0):
         self._args = (pattern, flags)
         self._rx = None
+        self._reach = False  # not worked out yet (see reach())
+
+    def reach(self):
+        """How far past where a match starts the pattern can look: its longest match plus its
+        longest lookahead (None when either is unbounded or unknown). Worked out once, from
+        re's parser, on the first long text."""
+        if self._reach is False:
+            self._reach = _reach(*self._args)
+        return self._reach
 
     def compile(self):
         """Compile now (a server that prefers a slower start to a slower first event)."""
@@ -32,3 +41,43 @@ class LazyRe:
         attr = getattr(rx, name)
         self.__dict__[name] = attr
         return attr
+
+
+def _reach(pattern, flags):
+    try:
+        import re
+        parser = getattr(re, "_parser", None)
+        if parser is None:  # Python < 3.11
+            import sre_parse as parser
+        constants = getattr(re, "_constants", None) or __import__("sre_constants")
+        tree = parser.parse(pattern, flags)
+        most = tree.getwidth()[1] + _lookahead(tree, constants)
+    except Exception:
+        return None
+    return most if most < constants.MAXREPEAT else None
+
+
+def _lookahead(sub, c):
+    """The longest lookahead in a parsed pattern (its own width and any lookahead inside it)."""
+    most = 0
+    for op, av in sub.data:
+        inner = ()
+        if op is c.ASSERT or op is c.ASSERT_NOT:
+            direction, body = av
+            if direction == 1:
+                most = max(most, body.getwidth()[1] + _lookahead(body, c))
+                continue
+            inner = (body,)
+        elif op is c.BRANCH:
+            inner = av[1]
+        elif op is c.SUBPATTERN:
+            inner = (av[3],)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT) or op is getattr(c, "POSSESSIVE_REPEAT", None):
+            inner = (av[2],)
+        elif op is getattr(c, "ATOMIC_GROUP", None):
+            inner = (av,)
+        elif op is c.GROUPREF_EXISTS:
+            inner = tuple(b for b in av[1:] if b is not None)
+        for body in inner:
+            most = max(most, _lookahead(body, c))
+    return most

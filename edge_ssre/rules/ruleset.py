@@ -28,19 +28,68 @@ _RAW, _NORM, _COMPACT, _NOSPACE = range(4)
 
 COLLAPSE_ABOVE = 512   # characters; shorter values are matched as they are
 LONG_VALUE = 2048      # characters above which the deadline is checked between table rows
+CHUNK = 8192           # characters: a long text is collapsed, its tokens found and each row searched this
+                       # many at a time, with the deadline read between (one row over 64 KB takes up to ~16 ms)
+_STOPPED = object()    # a chunked search that the deadline stopped
 MAX_REPEAT = 8         # repetitions of a 1-16 character unit kept by collapse_repeats
 _REPEAT = LazyRe(r"(.{1,16}?)\1{8,}", re.S)
 
 
-def collapse_repeats(text):
+def collapse_repeats(text, budget=None):
     """Cap runs of a repeated 1-16 character unit at MAX_REPEAT repetitions.
 
     Eight ``../`` are as much a traversal as eight thousand, but a 64 KB run of quotes or
     parentheses would make every matcher walk it. Only low-diversity text is rewritten (a cheap
-    test), so ordinary long values pay one set() of their characters."""
+    test), so ordinary long values pay one set() of their characters. With a ``budget``, text is
+    rewritten CHUNK characters at a time (a run across two chunks keeps up to twice the cap) and
+    the rest is left as it is once the deadline has passed: on 64 KB of low-diversity text that
+    repeats nothing, the rewrite alone takes ~30 ms."""
     if len(set(text[:4096])) > 24:
         return text
-    return _REPEAT.sub(lambda m: m.group(1) * MAX_REPEAT, text)
+    def cap(m):
+        return m.group(1) * MAX_REPEAT
+    if budget is None or len(text) <= CHUNK:
+        return _REPEAT.sub(cap, text)
+    out = []
+    for pos in range(0, len(text), CHUNK):
+        if budget.expired():
+            out.append(text[pos:])
+            break
+        out.append(_REPEAT.sub(cap, text[pos:pos + CHUNK]))
+    return "".join(out)
+
+
+def _tokens(findall, text, budget):
+    """The finder's tokens in a long text, CHUNK positions at a time (the finder matches a
+    lookahead at every position, so positions are independent: each chunk reads FINDER_PREFIX - 1
+    characters past its end); None once the deadline has passed."""
+    n = len(text)
+    found = set()
+    for pos in range(0, n, CHUNK):
+        if budget.expired():
+            return None
+        found.update(findall(text, pos, min(n, pos + CHUNK + FINDER_PREFIX - 1)))
+    return found
+
+
+def _search_long(rx, text, budget):
+    """``rx.search(text)`` over a long text, CHUNK start positions at a time, the deadline read
+    between (``_STOPPED`` once it has passed). Each search ends ``reach + 1`` characters past its
+    chunk (the pattern's longest match and lookahead, and one character for ``$`` and ``\\b``), and only a
+    match starting inside the chunk counts: whatever starts there the search sees as the whole
+    search would, so the result is the same match. A pattern of unbounded reach is searched whole."""
+    n = len(text)
+    reach = rx.reach()
+    if reach is None or n <= CHUNK + reach + 1:
+        return rx.search(text)
+    for pos in range(0, n, CHUNK):
+        if pos and budget.expired():
+            return _STOPPED
+        end = pos + CHUNK
+        m = rx.search(text, pos, min(n, end + reach + 1))
+        if m is not None and (m.start() < end or end >= n):
+            return m
+    return None
 
 
 def _view(views, idx, text):
@@ -239,8 +288,9 @@ class Ruleset:
 
     def _scan(self, text, kind, budget):
         n = len(text)
+        timed = budget is not None and n > LONG_VALUE
         if n > COLLAPSE_ABOVE:
-            text = collapse_repeats(text)
+            text = collapse_repeats(text, budget if timed else None)
         if _SPECIAL.search(text) is not None:
             table, (sure, always, confirm), layout = self.full, self.full_masks, self.full_layout
         else:
@@ -251,7 +301,6 @@ class Ruleset:
         # rows that may run: their kind, and one of their prefilter literals present in their view
         run = 0
         seen = {}
-        timed = budget is not None and n > LONG_VALUE
         for view in range(4):
             rows = view_rows[view] & kind_rows[kind]
             if not rows:
@@ -268,7 +317,10 @@ class Ruleset:
             if fm is None:
                 fm = always
                 if findall is not None:
-                    for token in set(findall(pv)):
+                    tokens = _tokens(findall, pv, budget) if timed and len(pv) > CHUNK else set(findall(pv))
+                    if tokens is None:
+                        return []
+                    for token in tokens:
                         fm |= sure.get(token, 0)
                         for literal, bits in confirm.get(token, ()):
                             if bits & ~fm and literal in pv:
@@ -288,9 +340,11 @@ class Ruleset:
                 break
             v = views[view]
             if rx is not None:
-                m = rx.search(v)
+                m = _search_long(rx, v, budget) if timed and len(v) > CHUNK else rx.search(v)
                 if m is None:
                     continue
+                if m is _STOPPED:
+                    break
                 spec = ids[m.lastgroup]
                 s, e = m.start(), m.end()
             else:
