@@ -172,6 +172,13 @@ def _make_hook():
             inv = background[0]
             if inv is None or thread_id() == main_thread or _is_guard_thread():
                 return
+        # The same operation repeats (a handler opens the same files, calls the same hosts): a
+        # decision that needed no action is remembered under the operation's raw facts, so a
+        # repeat costs one dict lookup. The facts are exact: ``open``'s whole (path, mode, flags),
+        # so a read never answers for a write; (host, port), so one port never answers for
+        # another. Only the caller's own objects (path, host, port) can be of another type; they
+        # must be exact builtins to be looked up (see _plain). A remembered "no action" answers
+        # for the guard's own I/O too, so that one is told apart only when the operation is judged.
         table = fact = None
         try:  # a hand-raised event (sys.audit) may carry anything
             if kind == OPEN:
@@ -282,9 +289,11 @@ def _learned_glob(path):
     """A learned path as the glob the baseline holds. The parts that differ on every run, so that
     the baseline would block its own replay, become ``?`` (one per character: the glob keeps their
     place, their length and a UUID's dashes): UUIDs (a request id is one), hex tokens of 16 or more
-    characters, runs of 6 or more digits (timestamps, counters), and in a temp directory the random part of a
-    ``tempfile`` name ("tmp" and eight of [a-z0-9_]). Any other part stays as it is, its glob
-    characters escaped (a file named ``*`` must not allow its whole directory)."""
+    characters, runs of 6 or more digits (timestamps, counters), and in a temp directory the random
+    part of a ``tempfile`` name ("tmp" and eight of [a-z0-9_]). Any other part stays as it is, its
+    glob characters escaped (a file named ``*`` must not allow its whole directory). Policy globs
+    are fnmatch's, where ``?`` also matches "/": a learned glob matches only names of its length
+    and surroundings, in the same directory or below it."""
     global _VARYING
     if "[" in path or "*" in path or "?" in path:
         path = "".join("[%s]" % c if c in "[*?" else c for c in path)
