@@ -188,6 +188,7 @@ def test_remembered_decisions_are_bounded(tmp_path):
     ('background_threads = "sometimes"\n', 1, "background_threads", "judge or ignore"),
     ('[allow]\nhosts = ["api.example.com:443"]\npaths = ["/tmp"]\n', 3, "paths", "glob"),
     ('[allow]\npaths = [{ glob = "/tmp/*", mode = "x" }]\n', 2, "paths", "mode"),
+    ('[allow]\npaths = [{ glob = "/tmp/[z-a]", mode = "r" }]\n', 2, "paths", "bad glob"),
 ])
 def test_behavior_policy_errors_name_line_and_key(text, line, key, says):
     from edge_ssre.behavior.policy import BehaviorPolicy  # the policy alone installs no audit hook
@@ -260,3 +261,19 @@ def test_a_disabled_learning_monitor_does_not_hold_an_enforcing_one_back(tmp_pat
     out = run("disabled_outer", tmp_path)
     assert out["inner"] == "blocked"  # the outer "off" monitor counted as enforcing: os.system ran
     assert [(f["rule"], f["rid"]) for f in out["findings"]] == [("behavior.create_child_process", "inner")]
+
+
+def test_path_globs_read_as_shell_globs():
+    """* within one name, ** across names, ? one character of a name. With fnmatch's matching
+    (before), "/tmp/cache/*" allowed writes anywhere below /tmp/cache and a learned glob's ? matched "/"."""
+    from edge_ssre.behavior.policy import BehaviorPolicy
+    p = BehaviorPolicy.from_dict({"allow": {"paths": [
+        {"glob": "/tmp/cache/*", "mode": "rw"}, {"glob": "/var/task/**", "mode": "r"},
+        {"glob": "/tmp/out/????????-????.json", "mode": "w"}, {"glob": "/tmp/out/report[[]1].csv", "mode": "w"}],
+        "executables": ["/usr/bin/*"]}})
+    assert p.path_allowed("/tmp/cache/a.json", "w") and not p.path_allowed("/tmp/cache/sub/a.json", "w")
+    assert p.path_allowed("/var/task/lib/deep/mod.py", "r") and not p.path_allowed("/var/task/x.py", "w")
+    assert p.path_allowed("/tmp/out/abcdefgh-ijkl.json", "w")
+    assert not p.path_allowed("/tmp/out/abc/efgh-ijkl.json", "w")  # ? does not match "/"
+    assert p.path_allowed("/tmp/out/report[1].csv", "w") and not p.path_allowed("/tmp/out/report1.csv", "w")
+    assert p.exe_allowed("/usr/bin/convert") and not p.exe_allowed("/usr/bin/../../tmp/x")

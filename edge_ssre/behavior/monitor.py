@@ -11,7 +11,6 @@ at the offending call; every deviation is a finding sent to the guard's sink.
 """
 
 import contextvars
-import fnmatch
 import ipaddress
 import os
 import sys
@@ -282,6 +281,19 @@ def _entry_written(path_arg):
     return _written(os.path.join(os.path.realpath(head or "."), tail) if tail else os.path.realpath(path))
 
 
+_GLOBS = {}  # learned path glob -> compiled (bounded: cleared whole at MAX_DECISIONS)
+
+
+def _glob_matches(glob, path):
+    rx = _GLOBS.get(glob)
+    if rx is None:
+        from .policy import path_glob
+        if len(_GLOBS) >= MAX_DECISIONS:
+            _GLOBS.clear()
+        rx = _GLOBS[glob] = path_glob(glob)
+    return rx.match(path) is not None
+
+
 _VARYING = None  # compiled on first use: (parts of any path, a tempfile name in a temp directory)
 
 
@@ -291,9 +303,8 @@ def _learned_glob(path):
     place, their length and a UUID's dashes): UUIDs (a request id is one), hex tokens of 16 or more
     characters, runs of 6 or more digits (timestamps, counters), and in a temp directory the random
     part of a ``tempfile`` name ("tmp" and eight of [a-z0-9_]). Any other part stays as it is, its
-    glob characters escaped (a file named ``*`` must not allow its whole directory). Policy globs
-    are fnmatch's, where ``?`` also matches "/": a learned glob matches only names of its length
-    and surroundings, in the same directory or below it."""
+    glob characters escaped (a file named ``*`` must not allow its whole directory). In path globs
+    ``?`` is one character of a name (policy.path_glob)."""
     global _VARYING
     if "[" in path or "*" in path or "?" in path:
         path = "".join("[%s]" % c if c in "[*?" else c for c in path)
@@ -562,7 +573,7 @@ class Monitor:
             path, m = target
             if (path, m) in L["paths"] or (path, "w") in L["paths"]:
                 return True
-            if any((gm == m or gm == "w") and fnmatch.fnmatchcase(path, g) for g, gm in L["paths"]):
+            if any((gm == m or gm == "w") and _glob_matches(g, path) for g, gm in L["paths"]):
                 return True  # learned in this process: a temp file's or an escaped name's glob
             return P.path_allowed(path, m)
         if kind == "exe":

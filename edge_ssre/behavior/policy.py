@@ -13,6 +13,7 @@
     [allow]
     hosts = ["api.example.com:443", "10.0.0.0/8", "127.0.0.1"]   # host[:port], IPs and CIDRs
     paths = [{ glob = "/var/task/**", mode = "r" }, { glob = "/tmp/cache/*", mode = "rw" }]
+                                      # * within a name, ** across names, ? one character of a name
     executables = ["/usr/bin/convert"]
     imports = ["json", "urllib.*"]
     native = ["dlopen libz.so.1", "dlsym crc32"]                 # ctypes loads and lookups
@@ -20,6 +21,7 @@
 
 import fnmatch
 import ipaddress
+import re
 
 from ..errors import PolicyError
 
@@ -32,6 +34,51 @@ DEFAULTS = {"outbound_connectivity": "alert", "read_write_tmp": "alert", "create
             # ctypes reaches C directly (libc's system() runs a shell with no Python audit event), and a
             # function that needs it at run time is rare: blocked unless allowed or learned
             "native_code": "block"}
+
+
+def path_glob(glob):
+    """A path glob (allowed paths, executables, learned paths) as a compiled pattern: ``*`` matches
+    within one name, ``**`` across names (any depth), ``?`` one character of a name, ``[...]`` a
+    character class (``[!...]`` negated), as in shell and .gitignore globs. (fnmatch's ``*`` and
+    ``?`` also match "/": "/tmp/cache/*" would allow "/tmp/cache/a/b/c".) Raises ValueError for a
+    class re cannot compile."""
+    out, i, n = [], 0, len(glob)
+    while i < n:
+        c = glob[i]
+        i += 1
+        if c == "*":
+            if i < n and glob[i] == "*":
+                while i < n and glob[i] == "*":
+                    i += 1
+                out.append(".*")
+            else:
+                out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            j = i
+            if j < n and glob[j] == "!":
+                j += 1
+            if j < n and glob[j] == "]":
+                j += 1
+            while j < n and glob[j] != "]":
+                j += 1
+            if j >= n:
+                out.append("\\[")
+                continue
+            body = "".join("\\" + c if c in "\\[&~|" else c for c in glob[i:j])  # literal inside the class
+            if body.startswith("!"):
+                body = "^" + body[1:]
+            elif body.startswith("^"):
+                body = "\\" + body
+            out.append("[%s]" % body)
+            i = j + 1
+        else:
+            out.append(re.escape(c))
+    try:
+        return re.compile("(?s:%s)\\Z" % "".join(out))
+    except re.error as exc:
+        raise ValueError("bad glob %r: %s" % (glob, exc)) from None
 
 
 class HostRule:
@@ -67,7 +114,8 @@ class HostRule:
 class BehaviorPolicy:
     """Frozen once built."""
 
-    __slots__ = ("knobs", "hosts", "paths", "executables", "imports", "native", "origin", "background", "_frozen")
+    __slots__ = ("knobs", "hosts", "paths", "executables", "imports", "native", "origin", "background", "_path_rx",
+                 "_exe_rx", "_frozen")
 
     def __init__(self, knobs=None, hosts=(), paths=(), executables=(), imports=(), origin="<default>",
                  background="judge", native=()):
@@ -77,6 +125,8 @@ class BehaviorPolicy:
         object.__setattr__(self, "hosts", tuple(HostRule(h) for h in hosts))
         object.__setattr__(self, "paths", tuple(paths))
         object.__setattr__(self, "executables", tuple(executables))
+        object.__setattr__(self, "_path_rx", tuple((path_glob(g), m) for g, m in self.paths))
+        object.__setattr__(self, "_exe_rx", tuple(path_glob(g) for g in self.executables))
         object.__setattr__(self, "imports", tuple(imports))
         object.__setattr__(self, "native", tuple(native))
         object.__setattr__(self, "origin", origin)
@@ -96,13 +146,13 @@ class BehaviorPolicy:
                 if r.name is not None and not any(c in r.name for c in "*?[") and r.port_matches(port)]
 
     def path_allowed(self, path, mode):
-        for glob, m in self.paths:
-            if fnmatch.fnmatch(path, glob) and all(c in m for c in mode):
+        for rx, m in self._path_rx:
+            if all(c in m for c in mode) and rx.match(path) is not None:
                 return True
         return False
 
     def exe_allowed(self, exe):
-        return any(fnmatch.fnmatch(exe, g) for g in self.executables)
+        return any(rx.match(exe) is not None for rx in self._exe_rx)
 
     def import_allowed(self, name):
         return any(fnmatch.fnmatch(name, g) for g in self.imports)
@@ -143,6 +193,10 @@ class BehaviorPolicy:
         for p in list(allow.get("paths", [])) + list(base.get("paths", [])):
             if not isinstance(p, dict) or "glob" not in p or not set(p.get("mode", "r")) <= set("rw"):
                 raise where.fail("paths", "each entry is { glob = \"...\", mode = \"r\" | \"w\" | \"rw\" }")
+            try:
+                path_glob(p["glob"])
+            except (ValueError, TypeError) as exc:
+                raise where.fail("paths", str(exc)) from None
             paths.append((p["glob"], p.get("mode", "r")))
         exes = list(allow.get("executables", [])) + list(base.get("executables", []))
         imports = list(allow.get("imports", [])) + list(base.get("imports", []))
