@@ -22,8 +22,12 @@ shared by every round, as a handler's services do: threads inside the measured i
 run the audit hook too and trade the GIL with the handler, which measured scheduling, not the
 monitor.
 
-    python tools/bench_behavior.py [--markdown] [--rounds N] [--repeats N]
+    python tools/bench_behavior.py [--markdown] [--rounds N] [--repeats N] [--service-delay-ms MS]
     python tools/bench_behavior.py --breakdown [--rounds N]
+
+--service-delay-ms makes the HTTP service take MS milliseconds to answer (a service across a LAN, or
+one doing work): the monitor's microseconds are the same, the handler longer. The target is read on
+the default, a loopback service answering at once (the hardest case for a ratio).
 
 --breakdown splits the fresh-interpreter difference: per round, in shuffled order, a bare
 interpreter, one that only imports the package, one with an empty audit hook, one with the
@@ -41,7 +45,8 @@ import sys
 import time
 
 SERVICES = r'''
-import json, socket, sys, threading
+import json, socket, sys, threading, time
+DELAY = float(sys.argv[1])  # seconds the HTTP service takes to answer (0: at once)
 # a port that accepts and closes at once, and a local HTTP/1.1 service: one request per
 # connection, a small JSON answer. Its own process, as a handler's services are: threads in the
 # measured interpreter would run the audit hook too and compete with the handler for the GIL.
@@ -65,6 +70,8 @@ def serve():
                 if not chunk:
                     break
                 data += chunk
+            if DELAY:
+                time.sleep(DELAY)
             conn.sendall(REPLY)
 
 threading.Thread(target=sink, daemon=True).start()
@@ -209,9 +216,10 @@ def run(mode, repeats, ports, seed):
 
 
 @contextlib.contextmanager
-def services():
+def services(delay_ms=0.0):
     """The unmonitored services process (see SERVICES) for a whole run: yields its ports."""
-    proc = subprocess.Popen([sys.executable, "-c", SERVICES], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", SERVICES, str(delay_ms / 1000.0)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
     try:
         yield [int(p) for p in proc.stdout.readline().split()]
     finally:
@@ -261,9 +269,10 @@ def main(argv=None):
     if split:
         return breakdown(rounds, 12)
     repeats = int(argv[argv.index("--repeats") + 1]) if "--repeats" in argv else 24
+    delay_ms = float(argv[argv.index("--service-delay-ms") + 1]) if "--service-delay-ms" in argv else 0.0
     bare, mon = [], []
     seeds = random.Random(11)
-    with services() as ports:
+    with services(delay_ms) as ports:
         for i in range(rounds):
             order = (("monitor", mon), ("bare", bare)) if i % 2 else (("bare", bare), ("monitor", mon))
             seed = seeds.randrange(1 << 32)
@@ -275,6 +284,8 @@ def main(argv=None):
 
     rows = []
     for key, name, kind in CASES:
+        if key == "typical" and delay_ms:
+            name = name.replace("over loopback", "over loopback, the service answering in %g ms" % delay_ms)
         b = statistics.median(r[key] for r in bare)
         m = statistics.median(r[key] for r in mon)
         added = sorted(mr[key] - br[key] for br, mr in zip(bare, mon))
