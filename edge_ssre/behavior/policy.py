@@ -6,7 +6,8 @@
     read_handler = "block"            # reads of the handler's own source files
     dynamic_code = "alert"            # exec/eval/compile of strings, ctypes loading
     file_access = "alert"             # other file writes (and reads) outside the allowlist/baseline
-    new_imports = "alert"             # modules imported after warm-up that the baseline does not know
+    new_imports = "alert"             # modules first imported inside an invocation that the baseline does not
+                                      # know (warm-up, the module-level imports at cold start, is not judged)
     native_code = "block"             # C libraries loaded and C functions looked up with ctypes
     background_threads = "judge"      # judge | ignore: operations of threads the handler starts that run
                                       # outside its invocation (the guard's own threads are never judged)
