@@ -308,7 +308,8 @@ def main(argv=None):
               "each a fresh bare and a fresh monitored interpreter (order alternating, one hash seed per round) timing "
               "%d interleaved repeats of every case; medians, interquartile ranges over rounds in brackets\n"
               % (" ".join(argv), stamp, os.cpu_count(), rounds, repeats))
-        print("| case | bare | monitored (block, learned baseline) | added: wall, fresh interpreters | added: handler-thread "
+        print("| case | bare | monitored (block, learned baseline) | added: wall, fresh interpreters | "
+              "added: handler-thread "
               "CPU, fresh interpreters | added: same interpreter, handler-thread CPU in vs out of an invocation | "
               "control: out vs out, same procedure | target: wall / CPU / same interpreter |\n"
               "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")

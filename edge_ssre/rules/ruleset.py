@@ -451,7 +451,8 @@ def _plan(specs, plain_only):
 
 
 def _materialize(plan, by_id, matchers):
-    """Rows of compiled objects: (family, view, kind mask, LazyRe | None, {group: spec} | spec, matcher | None, needs)."""
+    """Rows of compiled objects: (family, view, kind mask, LazyRe | None, {group: spec} | spec,
+    matcher | None, needs)."""
     out = []
     for family, view, kmask, source, ids, matcher, needs in plan:
         if source is None:
