@@ -278,3 +278,31 @@ def test_any_document_round_trips_through_json_and_cbor(doc):
             for s in walk(doc):
                 if s and not s.strip().startswith(("{", "[")):
                     assert s in strings or any(s in t for t in strings)
+
+
+def test_sniff_fast_paths_agree_with_the_micropython_loops():
+    """On CPython the printable share and the printable runs are counted in C; MicroPython runs
+    the loops. Both give the same answers on text, controls, C1 controls, U+FFFD and binary."""
+    import random
+    from edge_ssre.decode import sniff as S
+    rnd = random.Random(1)
+    chars = [0x85, 0x9f, 0xfffd, 0xe9, 0x2028, 0x1f600, 127, 0xa0, 0, 1, 9, 10, 13]
+
+    def loops(fn, *args):
+        S._FAST = False
+        try:
+            return fn(*args)
+        finally:
+            S._FAST = True
+    for _ in range(3000):
+        n = rnd.choice([1, 5, 50, 500])
+        kind = rnd.random()
+        if kind < 0.4:
+            data = bytes(rnd.randrange(256) for _ in range(n))
+        elif kind < 0.8:
+            data = "".join(chr(rnd.choice([rnd.randrange(32, 127)] * 3 + chars)) for _ in range(n)).encode()
+        else:
+            data = bytes(rnd.choice(b"abc \t\n\x00\x01\x7f\xc2\x80\x9f\xef\xbf\xbd{}[]") for _ in range(n))
+        min_len = rnd.choice([1, 2, 4, 8])
+        assert S.sniff(data) == loops(S.sniff, data), data
+        assert S.printable_runs(data, min_len) == loops(S.printable_runs, data, min_len), data

@@ -233,3 +233,15 @@ def test_pattern_reach_counts_matches_and_lookaheads():
     assert LazyRe("a(?=xyz)").reach() == 4
     assert LazyRe(r"(?<=ab)c(?!d{0,5})").reach() == 6  # a lookbehind reads before the start: not counted
     assert LazyRe("a+").reach() is None
+
+
+def test_unicode_fold_table_agrees_with_the_loop():
+    """fold_unicode runs as one str.translate on CPython; the loop it replaced (kept for MicroPython)
+    gives the same text for every code point from U+2000 to U+27FF and U+FF00 to U+FF6F."""
+    import random
+    rnd = random.Random(2)
+    points = list(range(0x2000, 0x2800)) + list(range(0xFF00, 0xFF70)) + [0x3001, 0x3002] + list(range(32, 127))
+    for _ in range(3000):
+        text = "".join(chr(rnd.choice(points)) for _ in range(rnd.randrange(0, 40)))
+        assert transform.fold_unicode(text) == transform._fold_loop(text)
+    assert transform.fold_unicode("\uff53\uff45\uff4c\uff45\uff43\uff54 \u2460\u24ea \u24b6\u3002") == "select 10 a."
