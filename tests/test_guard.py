@@ -149,3 +149,14 @@ def test_policy_object_and_file(tmp_path):
     assert g.inspect({"a": "<script>alert(1)</script>"}).action == "allow"
     assert g.inspect(ATTACK).action == "alert"
     assert isinstance(Policy.load(str(p)), Policy)
+
+
+def test_random_large_and_layered_events_never_raise_nor_fault():
+    """The short version of tools/fuzz_inspect.py: 60 random events (64 KB token mixes, raw bytes,
+    many keys, deep nesting, JSON-in-JSON, base64 and URL layers, gzip, CBOR) with a fixed seed."""
+    import os
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+    import fuzz_inspect
+    cases, problems, _, _ = fuzz_inspect.run(600, seed=3, max_events=60)
+    assert problems == [] and cases == 60
