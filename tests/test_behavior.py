@@ -277,3 +277,12 @@ def test_path_globs_read_as_shell_globs():
     assert not p.path_allowed("/tmp/out/abc/efgh-ijkl.json", "w")  # ? does not match "/"
     assert p.path_allowed("/tmp/out/report[1].csv", "w") and not p.path_allowed("/tmp/out/report1.csv", "w")
     assert p.exe_allowed("/usr/bin/convert") and not p.exe_allowed("/usr/bin/../../tmp/x")
+
+
+def test_hand_raised_events_with_any_arguments_never_break_the_hook(tmp_path):
+    """sys.audit with every watched event name and odd arguments (None, objects, bytes, lists, str
+    subclasses that lie through __eq__/__hash__) under a block policy: a run or a block, never another
+    exception from inside the hook."""
+    out = run("hand_raised", tmp_path)
+    assert set(out["outcomes"]) <= {"ran", "blocked"}, out["outcomes"]
+    assert sum(out["outcomes"].values()) > 400 and out["outcomes"].get("blocked", 0) > 0

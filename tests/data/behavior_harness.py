@@ -587,6 +587,36 @@ def scenario_disabled_outer():
     inner = attempt(lambda: learn.run("outer", lambda: enforce.run("inner", lambda: os.system("true"))))
     return {"inner": inner, "findings": found}
 
+
+def scenario_hand_raised():
+    """sys.audit lets any code raise any event with any arguments: under an enforcing monitor the
+    hook never turns them into an exception other than a block."""
+    from edge_ssre.behavior import monitor as mon_module
+    m = Monitor("block", {"outbound_connectivity": "block", "read_write_tmp": "block", "file_access": "block",
+                          "create_child_process": "block"}, sink=sink)
+
+    class Liar(str):
+        def __eq__(self, other):
+            return True
+
+        def __hash__(self):
+            return 0
+    shapes = [(), (None,), (1, 2), ("x",), (object(), object(), object()), (b"/tmp/x", "w", 0), (("h", 1),),
+              (None, ("127.0.0.1", "80")), (Liar("/tmp/x"), "r", 0), ([], {}), ("/tmp/x", None, "w"),
+              (1.5, -1), (Liar("a"), Liar("b"), Liar("c"), Liar("d"))]
+    outcomes = {}
+    for event in sorted(mon_module._EVENTS):
+        for args in shapes:
+            try:
+                m.run("hand", sys.audit, event, *args)
+                got = "ran"
+            except BehaviorViolation:
+                got = "blocked"
+            except Exception as exc:
+                got = "raised %s" % type(exc).__name__
+            outcomes[got] = outcomes.get(got, 0) + 1
+    return {"outcomes": outcomes}
+
 if __name__ == "__main__":
     name = sys.argv[1]
     fn = {"learn_replay": scenario_learn_replay, "fs_block": lambda: scenario_functionshield("block"),
@@ -599,5 +629,5 @@ if __name__ == "__main__":
           "learn_tempfiles": scenario_learn_tempfiles, "named_hosts": scenario_named_hosts,
           "file_ops": scenario_file_ops, "learn_glob_names": scenario_learn_glob_names,
           "learn_varying_names": scenario_learn_varying_names, "fault": scenario_fault,
-          "disabled_outer": scenario_disabled_outer}[name]
+          "disabled_outer": scenario_disabled_outer, "hand_raised": scenario_hand_raised}[name]
     print(json.dumps(fn()))
