@@ -83,6 +83,7 @@ with sre_cache.record() as seen:
             guard.inspect(json.load(fh), source="auto")
     guard.inspect(b'{"device": "gw-1", "t": 21.5, "note": "ok"}', source="mqtt", topic="site/dev/telemetry")
     guard.inspect(bytes.fromhex("a26164636777316174f94d60"), source="mqtt", topic="site/dev/telemetry")
+    guard.inspect({"q": "%u0027 or 1=1 -- " * 200}, source="lambda")  # %u escapes; a long value's chunked scan
     patterns = sorted(seen)
 with open(sys.argv[2], "wb") as fh:
     fh.write(sre_cache.build(patterns))

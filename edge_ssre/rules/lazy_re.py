@@ -10,10 +10,10 @@ from . import sre_cache
 
 
 class LazyRe:
-    def __init__(self, pattern, flags=0):
+    def __init__(self, pattern, flags=0, reach=False):
         self._args = (pattern, flags)
         self._rx = None
-        self._reach = False  # not worked out yet (see reach())
+        self._reach = reach  # False: not worked out yet (see reach())
 
     def reach(self):
         """How far past where a match starts the pattern can look: its longest match plus its
@@ -41,6 +41,11 @@ class LazyRe:
         attr = getattr(rx, name)
         self.__dict__[name] = attr
         return attr
+
+
+def pattern_reach(pattern, flags=0):
+    """How far past a match's start ``pattern`` can look (None: unbounded or unknown)."""
+    return _reach(pattern, flags)
 
 
 def _reach(pattern, flags):

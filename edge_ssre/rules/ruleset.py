@@ -31,6 +31,7 @@ LONG_VALUE = 2048      # characters above which the deadline is checked between 
 CHUNK = 8192           # characters: a long text is collapsed, its tokens found and each row searched this
                        # many at a time, with the deadline read between (one row over 64 KB takes up to ~16 ms)
 _STOPPED = object()    # a chunked search that the deadline stopped
+CLOCK_CHARS = 4096     # characters of leaves scanned between clock reads (besides every 32 leaves)
 MAX_REPEAT = 8         # repetitions of a 1-16 character unit kept by collapse_repeats
 _REPEAT = LazyRe(r"(.{1,16}?)\1{8,}", re.S)
 
@@ -200,8 +201,8 @@ class Ruleset:
         self.by_id = by_id
         if prepared is None:
             prepared = prepare(specs)
-        self.full = _materialize(prepared["full"], by_id, matchers)
-        self.plain = _materialize(prepared["plain"], by_id, matchers)
+        self.full = _materialize(prepared["full"], by_id, matchers, prepared.get("full_reach"))
+        self.plain = _materialize(prepared["plain"], by_id, matchers, prepared.get("plain_reach"))
         self.finder = LazyRe(prepared["finder"]) if prepared["finder"] is not None else None
         # the finder doubles as the whole-value trigger when every row has a prefilter
         self.trigger = self.finder if prepared["trigger"] else None
@@ -240,16 +241,20 @@ class Ruleset:
 
         Values longer than ``max_string`` are cut and the budget says so. Memo hits (clean short
         values, clean key sets) cost one lookup here, without a call per leaf. Stops when the
-        deadline passes (read every 32 leaves, and after a leaf that fired)."""
+        deadline passes (read every 32 leaves, after CLOCK_CHARS characters of leaves, and after a
+        leaf that fired)."""
         clean = self.clean
         clean_keysets = self.clean_keysets
         scan = self.scan
-        i = 0
+        i = pending = 0
         for path, text, kind in leaves:
             i += 1
-            if (i & 31) == 0 and budget.expired():
-                return
+            if (i & 31) == 0 or pending > CLOCK_CHARS:
+                pending = 0
+                if budget.expired():
+                    return
             n = len(text)
+            pending += n
             if n > max_string:
                 budget.exceed("string", path, "value of %d characters; inspected the first %d" % (n, max_string))
                 text = text[:max_string]
@@ -450,21 +455,23 @@ def _plan(specs, plain_only):
     return [r[:7] for r in rows]
 
 
-def _materialize(plan, by_id, matchers):
+def _materialize(plan, by_id, matchers, reach=None):
     """Rows of compiled objects: (family, view, kind mask, LazyRe | None, {group: spec} | spec,
-    matcher | None, needs)."""
+    matcher | None, needs). ``reach``: each row pattern's reach as the host worked it out, or None."""
     out = []
-    for family, view, kmask, source, ids, matcher, needs in plan:
+    for i, (family, view, kmask, source, ids, matcher, needs) in enumerate(plan):
         if source is None:
             out.append((family, view, kmask, None, by_id[ids[0]], matchers[matcher], tuple(needs)))
         else:
-            out.append((family, view, kmask, LazyRe(source),
+            out.append((family, view, kmask, LazyRe(source, reach=reach[i] if reach is not None else False),
                         {"r%d" % i: by_id[rid] for i, rid in enumerate(ids)}, None, tuple(needs)))
     return tuple(out)
 
 
-def prepare(specs):
-    """Everything derived from the specs that start-up would otherwise recompute (JSON-serialisable)."""
+def prepare(specs, reach=False):
+    """Everything derived from the specs that start-up would otherwise recompute (JSON-serialisable).
+    With ``reach``, each row pattern's reach too (re's parser: ~0.5 ms a pattern, so the host works
+    it out for the compiled table; otherwise a row works out its own on its first long text)."""
     full = _plan(specs, plain_only=False)
     plain = _plan(specs, plain_only=True)
     tokens = set()
@@ -473,13 +480,18 @@ def prepare(specs):
     full_masks = _row_masks(full, tokens)
     plain_masks = _row_masks(plain, tokens)
     every_row_filtered = all(row[6] for row in full)
-    return {
+    out = {
         "full": full, "plain": plain,
         "trigger": every_row_filtered,
         "finder": "(?=(%s))" % literal_trie(tokens) if tokens else None,
         "full_masks": list(full_masks),
         "plain_masks": list(plain_masks),
     }
+    if reach:
+        from .lazy_re import pattern_reach
+        for name, plan in (("full_reach", full), ("plain_reach", plain)):
+            out[name] = [pattern_reach(row[3]) if row[3] is not None else None for row in plan]
+    return out
 
 
 COMPILED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compiled_rules.json")
@@ -540,7 +552,7 @@ def compiled_table(specs, profiles=None, profile_crc=None):
     rows = []
     for s in specs:
         rows.append({k: getattr(s, k) for k in RuleSpec.__slots__})
-    return {"format": 3, "crc": source_crc(), "rules": rows, "prepared": prepare(specs),
+    return {"format": 3, "crc": source_crc(), "rules": rows, "prepared": prepare(specs, reach=True),
             "profiles": profiles or {}, "profile_crc": profile_crc or {}}
 
 
