@@ -20,7 +20,7 @@ class LazyRe:
         longest lookahead (None when either is unbounded or unknown). Worked out once, from
         re's parser, on the first long text."""
         if self._reach is False:
-            self._reach = _reach(*self._args)
+            self._reach = pattern_reach(*self._args)
         return self._reach
 
     def compile(self):
@@ -45,16 +45,8 @@ class LazyRe:
 
 def pattern_reach(pattern, flags=0):
     """How far past a match's start ``pattern`` can look (None: unbounded or unknown)."""
-    return _reach(pattern, flags)
-
-
-def _reach(pattern, flags):
     try:
-        import re
-        parser = getattr(re, "_parser", None)
-        if parser is None:  # Python < 3.11
-            import sre_parse as parser
-        constants = getattr(re, "_constants", None) or __import__("sre_constants")
+        parser, _, constants = sre_cache.re_internals()
         tree = parser.parse(pattern, flags)
         most = tree.getwidth()[1] + _lookahead(tree, constants)
     except Exception:

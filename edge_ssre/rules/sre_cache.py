@@ -105,15 +105,23 @@ class record:
         _recording = None
 
 
+def re_internals():
+    """re's parser, compiler and constants modules (``re._parser`` from Python 3.11, ``sre_parse``
+    and friends before)."""
+    try:
+        from re import _compiler, _constants, _parser  # Python 3.11+
+    except ImportError:
+        import sre_compile as _compiler
+        import sre_constants as _constants
+        import sre_parse as _parser
+    return _parser, _compiler, _constants
+
+
 def build(patterns):
     """The table's bytes for ``patterns`` [(source, flags)], with this interpreter's code words.
     An entry is kept only when the pattern it makes agrees with ``re.compile``'s (flags, groups,
     group names), so a difference in ``re``'s internals leaves the pattern to ``re.compile``."""
-    try:
-        from re import _compiler, _parser  # Python 3.11+
-    except ImportError:
-        import sre_compile as _compiler
-        import sre_parse as _parser
+    _parser, _compiler, _ = re_internals()
     entries = []
     for source, flags in sorted(set((source, int(flags)) for source, flags in patterns)):
         try:
