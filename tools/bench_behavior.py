@@ -227,6 +227,16 @@ def services(delay_ms=0.0):
         proc.wait(timeout=10)
 
 
+def interquartile(d):
+    """The interquartile range of sorted differences, as the tables print it."""
+    q = len(d) // 4
+    return "(%+.0f .. %+.0f)" % (d[q], d[-1 - q])
+
+
+def option(argv, name, default, kind=int):
+    return kind(argv[argv.index(name) + 1]) if name in argv else default
+
+
 BREAKDOWN = (("importonly", "package imported, no hook"), ("emptyhook", "an empty audit hook (lambda e, a: None)"),
              ("setuponly", "the monitor set up (learned, policy loaded), an empty hook in place of its own"),
              ("installed", "the monitor's hook, handler called outside invocations"),
@@ -254,9 +264,8 @@ def breakdown(rounds, repeats):
         cells = []
         for mode, _ in BREAKDOWN:
             d = sorted(r[key] - br[key] for r, br in zip(res[mode], res["bare"]))
-            q = len(d) // 4
-            cells.append("%+.1f us = %+.1f %% (%+.0f .. %+.0f)" % (statistics.median(d), statistics.median(d) / b * 100,
-                                                                 d[q], d[-1 - q]))
+            cells.append("%+.1f us = %+.1f %% %s" % (statistics.median(d), statistics.median(d) / b * 100,
+                                                   interquartile(d)))
         print("| %s | %.1f us | %s |" % (name, b, " | ".join(cells)))
     return 0
 
@@ -265,11 +274,11 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     md = "--markdown" in argv
     split = "--breakdown" in argv
-    rounds = int(argv[argv.index("--rounds") + 1]) if "--rounds" in argv else (30 if split else 11)
+    rounds = option(argv, "--rounds", 30 if split else 11)
     if split:
         return breakdown(rounds, 12)
-    repeats = int(argv[argv.index("--repeats") + 1]) if "--repeats" in argv else 24
-    delay_ms = float(argv[argv.index("--service-delay-ms") + 1]) if "--service-delay-ms" in argv else 0.0
+    repeats = option(argv, "--repeats", 24)
+    delay_ms = option(argv, "--service-delay-ms", 0.0, float)
     bare, mon = [], []
     seeds = random.Random(11)
     with services(delay_ms) as ports:
@@ -300,9 +309,6 @@ def main(argv=None):
         rows.append((name, kind, b, m, added, added_cpu, ab, aa, costs, [verdict(c, kind, b) for c in costs]))
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
 
-    def spread(d):
-        q = len(d) // 4
-        return "(%+.0f .. %+.0f)" % (d[q], d[-1 - q])
     if md:
         print("Command: `python tools/bench_behavior.py %s` · %s · %d cores (shared, noisy) · %d rounds, "
               "each a fresh bare and a fresh monitored interpreter (order alternating, one hash seed per round) timing "
@@ -316,8 +322,8 @@ def main(argv=None):
         for name, kind, b, m, added, added_cpu, ab, aa, costs, verdicts in rows:
             target = "<= 5 us" if kind == "op" else "<= 2 %"
             print("| %s | %.1f us | %.1f us | %+.1f us = %+.1f %% %s | %+.1f us = %+.1f %% %s | %+.2f us = %+.2f %% "
-                  "| %+.2f us = %+.2f %% | %s: %s |" % (name, b, m, costs[0], costs[0] / b * 100, spread(added),
-                                                    costs[1], costs[1] / b * 100, spread(added_cpu), ab, ab / b * 100,
+                  "| %+.2f us = %+.2f %% | %s: %s |" % (name, b, m, costs[0], costs[0] / b * 100, interquartile(added),
+                                                    costs[1], costs[1] / b * 100, interquartile(added_cpu), ab, ab / b * 100,
                                                     aa, aa / b * 100, target, " / ".join(verdicts)))
     else:
         for name, kind, b, m, added, added_cpu, ab, aa, costs, verdicts in rows:
@@ -325,8 +331,8 @@ def main(argv=None):
                   "\n    handler-thread CPU between fresh interpreters: %+.2f us (%+.2f %%, interquartile %s)  %s"
                   "\n    same interpreter, handler-thread CPU in vs out of an invocation: %+.2f us (%+.2f %%)  %s"
                   "\n    control, out vs out by the same procedure: %+.2f us (%+.2f %%)"
-                  % (name, b, m, costs[0], costs[0] / b * 100, spread(added), verdicts[0], costs[1],
-                     costs[1] / b * 100, spread(added_cpu), verdicts[1], ab, ab / b * 100, verdicts[2],
+                  % (name, b, m, costs[0], costs[0] / b * 100, interquartile(added), verdicts[0], costs[1],
+                     costs[1] / b * 100, interquartile(added_cpu), verdicts[1], ab, ab / b * 100, verdicts[2],
                      aa, aa / b * 100))
     return 0
 
