@@ -15,7 +15,7 @@ from edge_ssre.decode.budget import Budget, Limits
 from edge_ssre.decode.sniff import sniff
 
 HERE = os.path.dirname(__file__)
-CORPUS = os.path.join(HERE, "..", "..", "shared", "corpus", "aws_events")
+CORPUS = os.path.join(HERE, "..", "corpus", "aws_events")
 
 
 def leaves(payload, **kw):
@@ -195,7 +195,6 @@ with open(os.path.join(HERE, "data", "decode", "aws_triggers.json")) as _fh:
     TRIGGERS = json.load(_fh)
 
 
-@pytest.mark.skipif(not os.path.isdir(CORPUS), reason="shared corpus not present")
 @pytest.mark.parametrize("name", sorted(TRIGGERS))
 def test_aws_samples_decode_with_their_trigger_and_no_budget_hit(name):
     b = Budget(Limits(deadline_us=10 ** 9))
@@ -204,7 +203,6 @@ def test_aws_samples_decode_with_their_trigger_and_no_budget_hit(name):
     assert b.exceeded == []
 
 
-@pytest.mark.skipif(not os.path.isdir(CORPUS), reason="shared corpus not present")
 @pytest.mark.parametrize("name,path,kind", [
     ("cloudFrontViewerRequestEvent.json", "Records[0].cf.request.uri", URI),
     ("cloudFrontViewerRequestEvent.json", "Records[0].cf.request.headers.user-agent", HEADER),
@@ -224,7 +222,6 @@ def test_aws_samples_expose_attacker_data(name, path, kind):
     assert any(p == path and k == kind for p, _, k in d.leaves), sorted({p for p, _, _ in d.leaves})
 
 
-@pytest.mark.skipif(not os.path.isdir(CORPUS), reason="shared corpus not present")
 def test_aws_metadata_is_skipped():
     d = decode_event(_sample("sqsEvent.json"))
     paths = {p for p, _, _ in d.leaves}

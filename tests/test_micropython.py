@@ -2,7 +2,7 @@
 
 One bundle (``edge_ssre.micro.bundle``: the same source files CPython imports, plus the rule
 table compiled on the host) and one vector file built from the shared test data (the rules' own
-examples, tests/data/detection, the shared corpus when present, telemetry and CBOR cases) run
+examples, tests/data/detection, the project's corpus, telemetry and CBOR cases) run
 through the same scripts on CPython and on MicroPython; every printed line must be identical.
 The bundle is also run as mpy-cross output (.mpy files), and type-checked against the
 MicroPython stubs.
@@ -26,7 +26,7 @@ from edge_ssre.telemetry.policy import TelemetryPolicy
 
 HERE = os.path.join(os.path.dirname(__file__), "micropython")
 DATA = os.path.join(os.path.dirname(__file__), "data")
-CORPUS = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "corpus")
+CORPUS = os.path.join(os.path.dirname(__file__), "..", "corpus")
 RUNTIME = os.path.join(HERE, "node_modules", "@micropython", "micropython-webassembly-pyscript")
 needs_runtime = pytest.mark.skipif(
     shutil.which("node") is None or not os.path.isdir(RUNTIME),
@@ -39,7 +39,7 @@ def _hex(b):
 
 def shared_texts():
     """Every labeled text the CPython detection tests use, as bytes: the rules' own attack and
-    benign examples, tests/data/detection, and (when beside the checkout) a stride of the shared
+    benign examples, tests/data/detection, and a stride of the project's
     corpus."""
     texts = []
     for s in load_specs():
@@ -49,11 +49,9 @@ def shared_texts():
     with open(os.path.join(DATA, "detection", "benign_text.txt"), encoding="utf-8") as fh:
         texts.extend(line.rstrip("\n").encode("utf-8") for line in fh if line.strip())
     for name, stride in (("crs_attacks.jsonl", 5), ("crs_benign.jsonl", 3)):
-        path = os.path.join(CORPUS, name)
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as fh:
-                rows = fh.readlines()[::stride]
-            texts.extend(json.loads(r)["payload"].encode("utf-8", "surrogatepass") for r in rows)
+        with open(os.path.join(CORPUS, name), encoding="utf-8") as fh:
+            rows = fh.readlines()[::stride]
+        texts.extend(json.loads(r)["payload"].encode("utf-8", "surrogatepass") for r in rows)
     return texts
 
 

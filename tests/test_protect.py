@@ -14,8 +14,7 @@ import pytest
 from edge_ssre import protect
 from edge_ssre.errors import EventBlocked
 
-CORPUS = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "corpus", "aws_events")
-pytestmark = pytest.mark.skipif(not os.path.isdir(CORPUS), reason="shared corpus not present")
+CORPUS = os.path.join(os.path.dirname(__file__), "..", "corpus", "aws_events")
 
 
 def sample(name):

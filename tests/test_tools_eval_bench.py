@@ -1,6 +1,6 @@
 """tools/evaluate.py and tools/bench_inspect.py run end to end, and their JSON output adds up.
 
-Both tools run as real subprocesses on a small slice of ../shared/corpus (evaluate --limit 40,
+Both tools run as real subprocesses on a small slice of corpus/ (evaluate --limit 40,
 bench --quick). Detection and speed targets are not asserted here: the numbers are reports
 (docs/DETECTION.md, docs/BENCHMARKS.md); this checks that the reports are well-formed and
 consistent. The "peer missing" path is exercised with a stand-in ``ddtrace`` package that
@@ -16,11 +16,9 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOOLS = os.path.join(ROOT, "tools")
-CORPUS = os.path.normpath(os.path.join(ROOT, "..", "shared", "corpus"))
+CORPUS = os.path.normpath(os.path.join(ROOT, "corpus"))
 LIMIT = 40
 
-needs_corpus = pytest.mark.skipif(not os.path.isfile(os.path.join(CORPUS, "crs_attacks.jsonl")),
-                                  reason="../shared/corpus is not present on this machine")
 
 sys.path.insert(0, TOOLS)
 import report_common  # noqa: E402
@@ -61,7 +59,6 @@ def check_summary(summary, expected_rows, family_counts):
             assert cell["rate"] is None if not cell["rows"] else 0.0 <= cell["rate"] <= 1.0
 
 
-@needs_corpus
 def test_evaluate_json_adds_up(tmp_path):
     out = tmp_path / "eval.json"
     res = run_tool("evaluate.py", "--limit", str(LIMIT), "--misses", "2", "--json", str(out))
@@ -101,7 +98,6 @@ def test_evaluate_json_adds_up(tmp_path):
             assert set(f) == {"rule_id", "family", "path", "excerpt", "severity"}
 
 
-@needs_corpus
 def test_evaluate_runs_without_the_peer_and_says_why(tmp_path):
     fake = tmp_path / "shadow" / "ddtrace"
     fake.mkdir(parents=True)
@@ -118,7 +114,6 @@ def test_evaluate_runs_without_the_peer_and_says_why(tmp_path):
     assert doc["ours"]["lambda"]["attacks"]["rows"] == 5
 
 
-@needs_corpus
 def test_evaluate_markdown_is_a_docs_section():
     res = run_tool("evaluate.py", "--limit", "10", "--no-peer", "--markdown")
     assert res.returncode == 0, res.stderr
@@ -139,7 +134,6 @@ def test_missing_corpus_is_one_line_and_exit_2(tmp_path, tool):
     assert len(res.stderr.strip().splitlines()) == 1 and "nowhere" in res.stderr
 
 
-@needs_corpus
 def test_bench_quick_json_is_complete(tmp_path):
     out = tmp_path / "bench.json"
     res = run_tool("bench_inspect.py", "--quick", "--json", str(out), timeout=180)

@@ -24,9 +24,9 @@ venv() {  # venv EXTRAS: create the virtualenv and install the project with thos
 case "${1:-test}" in
     test)
         need_apt mosquitto mosquitto
-        if command -v npm >/dev/null 2>&1; then  # the real MicroPython runtime (WebAssembly port) for the core's tests
-            npm install --prefix tests/micropython --no-package-lock --no-audit --no-fund --silent >/dev/null
-        fi
+        need_apt node nodejs  # the real MicroPython runtime (WebAssembly port) runs the core's tests under Node.js
+        need_apt npm npm
+        npm install --prefix tests/micropython --no-package-lock --no-audit --no-fund --silent >/dev/null
         venv dev
         # MicroPython's own type stubs for the ESP32 port, kept out of the venv (they shadow the stdlib's)
         [ -d tests/micropython/typings/stdlib ] || "$VENV/bin/python" -m pip install -q --disable-pip-version-check \

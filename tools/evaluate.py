@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Detection evaluation over ../shared/corpus: edge_ssre and the libddwaf peer in the same run.
+"""Detection evaluation over the project's corpus (corpus/): edge_ssre and the libddwaf peer in the same run.
 
     python tools/evaluate.py [--corpus DIR] [--json OUT] [--markdown] [--peer/--no-peer]
                              [--placement lambda|apigw|both] [--limit N] [--misses N]
@@ -412,7 +412,7 @@ def print_markdown(doc):
     out.append("")
     out.append("Corpus `%s`: %d attack rows, %d benign rows%s. Paranoia buckets: PL1-2 and PL3-4 "
                "(the one untagged benign row is counted with PL3-4)." % (
-                   "../shared/corpus", doc["rows"]["attacks"], doc["rows"]["benign"],
+                   "corpus/", doc["rows"]["attacks"], doc["rows"]["benign"],
                    " (first %d of each file)" % doc["limit"] if doc["limit"] else ""))
     out.append("")
     for name, res in doc["ours"].items():

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Detection of the micro core's signature scan on the shared corpus, beside the full engine.
+"""Detection of the micro core's signature scan on the project's corpus, beside the full engine.
 
-    python tools/evaluate_micro.py [--corpus ../shared/corpus]
+    python tools/evaluate_micro.py [--corpus corpus]
 
 Every payload is scanned as one value by ``micro.scan.Scanner`` (the packaged esp32-micropython
 table) and by the full engine (``Guard``). Per family: attacks caught (TPR) and benign payloads
@@ -20,7 +20,7 @@ sys.path.insert(0, ROOT)
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--corpus", default=os.path.join(ROOT, "..", "shared", "corpus"))
+    ap.add_argument("--corpus", default=os.path.join(ROOT, "corpus"))
     args = ap.parse_args(argv)
     rows = []
     for name in ("crs_attacks.jsonl", "crs_benign.jsonl"):

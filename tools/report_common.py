@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_CORPUS = os.path.normpath(os.path.join(PROJECT_ROOT, "..", "shared", "corpus"))
+DEFAULT_CORPUS = os.path.normpath(os.path.join(PROJECT_ROOT, "corpus"))
 
 # Paranoia buckets: CRS rules at PL1-2 are the "real attacks" set; PL3-4 and the
 # untagged rows (paranoia null) are stricter/borderline and reported together.
@@ -54,7 +54,7 @@ def load_rows(path, limit=None):
     try:
         fh = open(path, encoding="utf-8")
     except OSError as exc:
-        raise CorpusError("cannot read %s (%s); pass --corpus DIR pointing at shared/corpus" % (path, exc.strerror))
+        raise CorpusError("cannot read %s (%s); pass --corpus DIR pointing at a corpus folder (the project's is corpus/)" % (path, exc.strerror))
     with fh:
         for lineno, line in enumerate(fh, 1):
             if limit is not None and len(rows) >= limit:
