@@ -16,6 +16,7 @@ TOML form (every key optional)::
 """
 
 from .errors import PolicyError
+from .telemetry.topic_filter import compile_filter, matches
 from .verdict import ALERT, BLOCK, OFF
 
 ACTIONS = (BLOCK, ALERT, OFF)
@@ -23,19 +24,9 @@ MODES = ("enforce", "alert-only")
 
 
 def topic_matches(filt, topic):
-    """MQTT filter match (``+`` one level, ``#`` the rest)."""
-    if topic is None:
-        return False
-    fl = filt.split("/")
-    tl = topic.split("/")
-    for i, f in enumerate(fl):
-        if f == "#":
-            return True
-        if i >= len(tl):
-            return False
-        if f != "+" and f != tl[i]:
-            return False
-    return len(fl) == len(tl)
+    """MQTT filter match (``+`` one level, ``#`` the rest; wildcards at the first level never match a
+    ``$`` topic, MQTT 3.1.1 4.7.2): the telemetry filters' one implementation."""
+    return topic is not None and matches(compile_filter(filt), topic.split("/"))
 
 
 def path_matches(pattern, path):
@@ -69,11 +60,12 @@ def _glob(p, i, s, j):
 
 
 class AllowEntry:
-    __slots__ = ("path", "topic", "families", "rules")
+    __slots__ = ("path", "topic", "families", "rules", "_levels")
 
     def __init__(self, path=None, topic=None, families=(), rules=()):
         self.path = path
         self.topic = topic
+        self._levels = compile_filter(topic) if topic is not None else None
         self.families = tuple(families)
         self.rules = tuple(rules)
 
@@ -84,7 +76,7 @@ class AllowEntry:
             return False
         if self.path is not None and not path_matches(self.path, finding.path):
             return False
-        if self.topic is not None and not topic_matches(self.topic, topic):
+        if self._levels is not None and (topic is None or not matches(self._levels, topic.split("/"))):
             return False
         return True
 
@@ -162,6 +154,11 @@ class Policy:
             for key in ("path", "topic"):
                 if key in ent and not isinstance(ent[key], str):
                     raise where.fail(key, "must be a string")
+            if "topic" in ent:
+                try:
+                    compile_filter(ent["topic"])
+                except ValueError as exc:
+                    raise where.fail("topic", "not an MQTT topic filter: %s" % exc) from None
             for key in ("families", "rules"):
                 if key in ent and not (isinstance(ent[key], list) and all(isinstance(x, str) for x in ent[key])):
                     raise where.fail(key, "must be an array of strings")

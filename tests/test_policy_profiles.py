@@ -89,3 +89,21 @@ def test_profile_errors_name_key(tmp_path, text, key):
 def test_unknown_profile_lists_known_ones():
     with pytest.raises(ProfileError, match="raspberry-pi-4"):
         load_profile("raspberry-pi-99")
+
+
+def test_policy_and_telemetry_share_one_topic_filter():
+    """A policy's [[allow]] topic filter answers as the telemetry filters do (MQTT 3.1.1 4.7.2: a
+    wildcard at the first level never matches a '$' topic); a bad filter names the key."""
+    from edge_ssre.policy import topic_matches as policy_match
+    from edge_ssre.telemetry.topic_filter import topic_matches as telemetry_match
+    from edge_ssre.verdict import Finding
+    cases = [("#", "$aws/things/x/shadow/update"), ("+/things/#", "$aws/things/x"), ("#", "a/b"),
+             ("a/#", "a"), ("a/+", "a/b/c"), ("$aws/#", "$aws/things/x"), ("+", "$SYS")]
+    for filt, topic in cases:
+        assert policy_match(filt, topic) == telemetry_match(filt, topic), (filt, topic)
+    policy = Policy.from_dict({"allow": [{"topic": "#"}]})
+    finding = Finding("sqli.union-select", "sqli", "q", "", "high")
+    assert policy.decide(finding, "$aws/things/x/shadow/update") == "block"
+    assert policy.decide(finding, "plant/line1") == "off"
+    with pytest.raises(PolicyError, match="topic"):
+        Policy.from_dict({"allow": [{"topic": "a/#/b"}]})
