@@ -255,3 +255,74 @@ def kill_while_installing(keys, tmp_path, kills, versions=40):
 
 def test_sigkill_while_installing_never_lowers_the_state(keys, tmp_path):
     assert kill_while_installing(keys, tmp_path, kills=12) == 12
+
+
+def test_watched_file_installs_new_versions_and_refuses_old_ones(keys, tmp_path):
+    from edge_ssre.bundle.delivery import BundleWatcher, Delivery
+    guard = Guard()
+    lines = []
+    inst = Installer(trust(keys), str(tmp_path / "var" / "bundle.state"), log=lines.append)
+    delivery = Delivery(inst, guard).start()
+    path = tmp_path / "site.bundle"
+    watcher = BundleWatcher(str(path), delivery, interval=0.05)
+    assert watcher.poll() is None                       # no file yet
+    path.write_bytes(make(keys, 2))
+    assert watcher.poll().bundle.version == 2
+    assert guard.inspect(SQLI).action == "alert"
+    assert watcher.poll() is None                       # unchanged
+    path.write_bytes(make(keys, 1, files={"policy.toml": b'mode = "enforce"\n'}))  # an older, stricter one
+    assert watcher.poll() is None and delivery.refused == 1
+    assert guard.inspect(SQLI).action == "alert"        # the running configuration stays
+    assert any("refused: rollback" in line for line in lines)
+    # a restart applies what was accepted before, from the kept copy
+    guard2 = Guard()
+    Delivery(Installer(trust(keys), str(tmp_path / "var" / "bundle.state")), guard2).start()
+    assert guard2.inspect(SQLI).action == "alert"
+    # the thread form picks up a new version by itself
+    watcher.start()
+    try:
+        path.write_bytes(make(keys, 3, files={"policy.toml": b'mode = "enforce"\n'}))
+        deadline = time.time() + 5
+        while guard.inspect(SQLI).action != "block" and time.time() < deadline:
+            time.sleep(0.02)
+        assert guard.inspect(SQLI).action == "block"
+    finally:
+        watcher.stop()
+
+
+def test_lambda_edge_zip_carries_a_verified_bundle(keys, tmp_path):
+    """package_lambda_edge.py --bundle verifies the bundle (refusing a tampered one) and the
+    handler applies it at cold start from the unpacked zip alone."""
+    import zipfile
+    tool = os.path.join(ROOT, "tools", "package_lambda_edge.py")
+    handler = os.path.join(ROOT, "tools", "examples", "lambda_edge_handler.py")
+    good = tmp_path / "site.bundle"
+    good.write_bytes(make(keys, 4))
+    bad = tmp_path / "bad.bundle"
+    bad.write_bytes(good.read_bytes().replace(b'"version":4', b'"version":5'))
+    base = [sys.executable, tool, "--handler", handler, "--trust", keys["root"][2], "--json"]
+    r = subprocess.run(base + ["--bundle", str(bad), "--out", str(tmp_path / "bad.zip")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "bundle refused: signature" in r.stderr
+    state = str(tmp_path / "pipeline.state")
+    out = tmp_path / "edge.zip"
+    r = subprocess.run(base + ["--bundle", str(good), "--state", state, "--out", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run(base + ["--bundle", str(good), "--state", state, "--out", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "rollback" in r.stderr      # the pipeline never packages an older one
+    unpacked = tmp_path / "fn"
+    with zipfile.ZipFile(out) as zf:
+        zf.extractall(unpacked)
+        assert "edge-ssre.bundle" in zf.namelist()
+        assert not any(n.endswith("bundle/build.py") for n in zf.namelist())
+    code = ("import sys, json; sys.path.insert(0, %r); import lambda_edge_handler as m; "
+            "print(json.dumps(m.handler(json.load(open(%r)), None)))")
+    attack = os.path.join(ROOT, "tests", "data", "samples", "cloudfront-viewer-request-attack.json")
+    r = subprocess.run([sys.executable, "-I", "-c", code % (str(unpacked), attack)],
+                       capture_output=True, text=True, timeout=60, cwd=str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(x) for x in r.stdout.strip().splitlines()]
+    assert lines[-1].get("status") != "403"                   # the bundle's alert-only policy is in force
+    assert any(x.get("action") == "alert" for x in lines[:-1])

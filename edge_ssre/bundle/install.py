@@ -199,6 +199,21 @@ def _describe_identity(identity):
     return "device %s, groups %s, profile %s" % (identity.device, ",".join(identity.groups) or "-", identity.profile)
 
 
+def load_packaged(data, trust=None, clock=time.time, base_profile=None):
+    """A bundle packaged with the function (Lambda@Edge, where nothing outlives a call): it was
+    verified against the trust store and the pipeline's state when the zip was built
+    (``tools/package_lambda_edge.py --bundle``); at cold start its structure, member hashes, expiry
+    and members are checked again, and its signatures too when ``trust`` is given (that needs the
+    cryptography package in the zip, which a viewer function's 1 MB limit does not allow)."""
+    bundle = parse(data)
+    if trust is not None:
+        from .trust import check_signatures
+        check_signatures(bundle, dict(trust.keys), set(), trust.threshold)
+    if parse_time(bundle.manifest["expires"], "expires") <= clock():
+        raise BundleError("expired", "expired at %s" % bundle.manifest["expires"])
+    return build_config(Accepted(bundle, []), base_profile)
+
+
 class Installer(Verifier):
     """Verifies against the state file, keeps the accepted bundle beside it and raises the version."""
 
@@ -303,8 +318,11 @@ class Installer(Verifier):
 
 
 def apply(accepted, guard=None, monitor=None):
-    """Swap the accepted configuration into a running guard (and behaviour monitor)."""
+    """Swap the accepted configuration into a running guard (and behaviour monitor). A new ruleset's
+    patterns are compiled first, so no event pays for them inside its deadline."""
     if guard is not None:
+        if accepted.ruleset is not None:
+            accepted.ruleset.compile_all()
         limits = accepted.profile.limits if accepted.profile is not None else None
         telemetry = None
         if accepted.telemetry is not None:
