@@ -28,17 +28,22 @@ POLICY = b'mode = "alert-only"\n[families]\nssrf = "off"\n'
 SQLI = {"q": "1' OR '1'='1' --"}
 
 
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory):
+def make_keys(base):
+    """name -> (private PEM, Key, path of bundle.pub) for four new key pairs under ``base``."""
     out = {}
     for name, alg in (("root", "ed25519"), ("next", "ed25519"), ("p256", "ecdsa-p256-sha256"),
                       ("stranger", "ed25519")):
-        d = str(tmp_path_factory.mktemp(name))
+        d = os.path.join(str(base), name)
         key = keygen(d, alg)
         with open(os.path.join(d, "bundle.key"), "rb") as fh:
             pem = fh.read()
         out[name] = (pem, key, os.path.join(d, "bundle.pub"))
     return out
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    return make_keys(tmp_path_factory.mktemp("keys"))
 
 
 def make(keys, version=1, signer="root", files=None, **kw):
@@ -201,6 +206,7 @@ import sys, time
 from edge_ssre.bundle.install import Installer
 from edge_ssre.bundle.trust import TrustStore
 inst = Installer(TrustStore.load(sys.argv[1]), sys.argv[2])
+print("ready", flush=True)
 for path in sys.argv[3:]:
     with open(path, "rb") as fh:
         data = fh.read()
@@ -235,7 +241,8 @@ def kill_while_installing(keys, tmp_path, kills, versions=40):
             continue
         child = subprocess.Popen([sys.executable, "-c", KILLER, keys["root"][2], state] + todo,
                                  stdout=subprocess.PIPE, env=env)
-        time.sleep(rng.uniform(0.05, 0.4))
+        assert child.stdout.readline() == b"ready\n"   # imports done: the kill lands while installing
+        time.sleep(rng.uniform(0.0, 0.03))
         child.send_signal(signal.SIGKILL)
         out, _ = child.communicate()
         landed += 1
