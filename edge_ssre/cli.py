@@ -139,7 +139,13 @@ def _register_greengrass(sub):
     gg.set_defaults(run=_lazy(".adapters.greengrass", "main"))
 
 
-_REGISTRARS = [_register_events, _register_run, _register_learn, _register_rig, _register_greengrass]
+def _register_bundle(sub):
+    from .bundle.cli import register
+    register(sub, _lazy)
+
+
+_REGISTRARS = [_register_events, _register_run, _register_learn, _register_rig, _register_greengrass,
+               _register_bundle]
 
 
 def main(argv=None):

@@ -60,8 +60,8 @@ class Guard:
             kw["policy"] = prof.policy
         return cls(profile=prof, **kw)
 
-    def reload(self, policy=None, ruleset=None, limits=None):
-        """Swap in a new policy/ruleset/limits (each built fully before the swap)."""
+    def reload(self, policy=None, ruleset=None, limits=None, telemetry=None):
+        """Swap in a new policy/ruleset/limits/telemetry checker (each built fully before the swap)."""
         if isinstance(policy, dict):
             policy = Policy.from_dict(policy)
         elif policy is not None and not isinstance(policy, Policy):
@@ -72,6 +72,8 @@ class Guard:
             self.ruleset = ruleset
         if limits is not None:
             self.limits = limits
+        if telemetry is not None:
+            self.telemetry = telemetry
 
     def inspect(self, event, source="auto", topic=None, client_id=None):
         """Inspect one event; returns a ``Verdict`` and never raises."""

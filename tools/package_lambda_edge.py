@@ -27,7 +27,8 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 LIMITS = {"viewer": 1 * 1024 * 1024, "origin": 50 * 1024 * 1024}
 # package parts a Lambda@Edge function never imports
 EXCLUDE_DIRS = {"__pycache__", "store", "uplink", "telemetry", "behavior"}
-EXCLUDE_FILES = {"mqtt_sidecar.py", "greengrass.py", "cli.py", "compiled_sre.bin"}  # the table is built per zip
+# host-side code, and the regex table (built per zip)
+EXCLUDE_FILES = {"mqtt_sidecar.py", "greengrass.py", "cli.py", "build.py", "compiled_sre.bin"}
 EXCLUDE_DATA = {"rules/data"}  # TOML sources: the compiled table is what loads
 
 
@@ -45,7 +46,20 @@ def package_files():
                 yield full, os.path.join("edge_ssre", os.path.relpath(full, base))
 
 
-def build(handler, out, trigger, policy=None, python=None):
+def check_bundle(path, trust, state=None):
+    """Verify a bundle for packaging: signatures against ``trust``, expiry, members, and (with the
+    pipeline's ``state`` file) versions that only go forward. Raises BundleError when refused."""
+    sys.path.insert(0, ROOT)
+    from edge_ssre.bundle.install import Installer, Verifier
+    from edge_ssre.bundle.trust import TrustStore
+    with open(path, "rb") as fh:
+        data = fh.read()
+    store = TrustStore.load(trust)
+    accepted = Installer(store, state).install(data) if state else Verifier(store).verify(data)
+    return accepted.to_dict()
+
+
+def build(handler, out, trigger, policy=None, python=None, bundle=None):
     from build_rules import sre_table
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -63,6 +77,8 @@ def build(handler, out, trigger, policy=None, python=None):
         zf.write(handler, os.path.basename(handler))
         if policy:
             zf.write(policy, os.path.basename(policy))
+        if bundle:
+            zf.write(bundle, "edge-ssre.bundle")  # lambda_edge.protect applies it at cold start
     size = os.path.getsize(out)
     return {"zip": out, "bytes": size, "trigger": trigger, "limit_bytes": LIMITS[trigger],
             "fits": size <= LIMITS[trigger], "share_of_limit": round(size / LIMITS[trigger], 4),
@@ -78,12 +94,26 @@ def main(argv=None):
     p.add_argument("--python", help="interpreter of the Lambda runtime's version, for the regex table "
                                      "(default: this one)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--bundle", help="a signed bundle to package (verified now; applied at cold start)")
+    p.add_argument("--trust", help="with --bundle: trusted public key(s) to verify it against (required)")
+    p.add_argument("--state", help="with --bundle: the pipeline's anti-rollback state file (versions only go "
+                                   "forward across builds)")
     args = p.parse_args(argv)
-    for f in (args.handler, args.policy):
+    for f in (args.handler, args.policy, args.bundle, args.trust):
         if f and not os.path.isfile(f):
             sys.stderr.write("package_lambda_edge: no such file: %s\n" % f)
             return 2
-    report = build(args.handler, args.out, args.trigger, args.policy, args.python)
+    if args.bundle and not args.trust:
+        sys.stderr.write("package_lambda_edge: --bundle needs --trust PUBFILE\n")
+        return 2
+    if args.bundle:
+        from edge_ssre.bundle.format import BundleError
+        try:
+            check_bundle(args.bundle, args.trust, args.state)
+        except (BundleError, ImportError) as exc:
+            sys.stderr.write("package_lambda_edge: bundle refused: %s\n" % exc)
+            return 1
+    report = build(args.handler, args.out, args.trigger, args.policy, args.python, args.bundle)
     if args.json:
         print(json.dumps(report))
     else:

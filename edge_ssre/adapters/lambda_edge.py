@@ -80,8 +80,33 @@ def _resolve(path, handler):
     return candidate if os.path.exists(candidate) else path
 
 
-def protect(handler=None, profile="lambda-edge-viewer", policy=None, guard=None, on_error="allow", log=True):
+BUNDLE = "edge-ssre.bundle"  # a signed bundle packaged beside the handler (package_lambda_edge.py --bundle)
+
+
+def _packaged_bundle(guard, path):
+    """Apply the bundle packaged with the function, if there is one; a refused bundle is logged and
+    the packaged configuration stays (the zip's profile and policy)."""
+    if not path or not os.path.isfile(path):
+        return
+    from ..bundle.format import BundleError
+    from ..bundle.install import apply, load_packaged
+    try:
+        with open(path, "rb") as fh:
+            accepted = load_packaged(fh.read(), base_profile=guard.profile)
+    except (BundleError, OSError) as exc:
+        sys.stdout.write(json.dumps({"edge_ssre": "policy.rejected", "bundle": os.path.basename(path),
+                                     "reason": str(exc)[:300]}) + "\n")
+        return
+    apply(accepted, guard)
+
+
+def protect(handler=None, profile="lambda-edge-viewer", policy=None, guard=None, on_error="allow", log=True,
+            bundle=BUNDLE):
     """Wrap a Lambda@Edge handler; usable bare (``@protect``) or with arguments.
+
+    ``bundle``: a signed bundle file beside the handler's module (default ``edge-ssre.bundle``, put
+    there by ``tools/package_lambda_edge.py --bundle``); its members replace the profile's and the
+    policy argument's configuration. None or a missing file: no bundle.
 
     ``on_error``: what to do if the guard itself fails (it should not): ``allow`` calls the
     handler (fail open, logged), ``block`` returns the 403.
@@ -99,6 +124,7 @@ def protect(handler=None, profile="lambda-edge-viewer", policy=None, guard=None,
                 g = Guard.from_profile(prof) if prof else Guard()
                 if policy is not None:
                     g.reload(policy=_resolve(policy, fn) if isinstance(policy, str) else policy)
+                _packaged_bundle(g, _resolve(bundle, fn))
                 state["guard"] = g
             return g
 

@@ -14,6 +14,9 @@ Fields (CBOR map, text keys; absent fields are omitted)::
     path     leaf path          excerpt  <= 96 chars, secrets redacted
     client   client id          count   findings in the same verdict
     dropped  (loss) records lost   reason (loss) "overwrite" | "reject" | "disk-full"
+
+A refused bundle (edge_ssre/bundle) is a finding record with rule ``policy.rejected``, family
+``policy``, action ``alert``, path ``bundle:NAME@VERSION`` and the reason as its excerpt.
 """
 
 import re
@@ -77,6 +80,15 @@ def finding_record(finding, verdict, envelope, device, boot, ts=None):
         if envelope.client_id is not None:
             rec["client"] = str(envelope.client_id)[:128]
     return rec
+
+
+def policy_record(reason, detail, name, version, device="", boot="", ts=None):
+    """The record for a refused bundle: what was refused and why (it reaches the uplink like a finding)."""
+    return {"v": VERSION, "type": "finding", "device": device, "boot": boot,
+            "ts": round(ts if ts is not None else time.time(), 3),
+            "rule": "policy.rejected", "family": "policy", "action": "alert", "severity": "high",
+            "source": "bundle", "path": "bundle:%s@%s" % (name or "?", version if version is not None else "?"),
+            "excerpt": redact("%s: %s" % (reason, detail))[:MAX_EXCERPT], "count": 1}
 
 
 def loss_record(dropped, reason, device="", boot="", ts=None):
