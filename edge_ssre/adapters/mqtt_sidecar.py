@@ -55,6 +55,7 @@ from ..verdict import Finding, Verdict
 
 INTAKE_WAIT = 2.0  # seconds the input thread waits for queue room before a message overflows
 SESSION_EXPIRY = 3600  # seconds the broker keeps the input connection's session (0: a clean session each time)
+STOP_BUDGET = 4.0  # seconds from SIGTERM (or the end of --duration) to the final stats line
 
 
 def stable_client_id(inputs, output_prefix):
@@ -389,20 +390,33 @@ class Sidecar:
                     self.stats_out.flush()
                     next_stats += self.stats_interval
         finally:
-            self.stop_event.set()
-            worker.join(timeout=5)
-            deadline = time.monotonic() + 2.0  # let the broker acknowledge what we republished, so
-            while self.window and time.monotonic() < deadline:  # the devices' messages are acknowledged
-                self._settle()
-                time.sleep(0.01)
-            self.client.stop()
-            self.out.stop()
-            if self.uplink is not None:
-                self.uplink.drain(timeout=10)  # deliver what is stored before leaving
-                self.uplink.stop()
+            self._shutdown(worker)
             self.stats_out.write(self.stats.line(self.q.qsize()) + "\n")
             self.stats_out.write("edge-ssre final: " + json.dumps(self.stats_dict(), default=str) + "\n")
             self.stats_out.flush()
+
+    def _shutdown(self, worker):
+        """Stop within STOP_BUDGET seconds whatever the brokers do (SIGTERM must end the sidecar
+        even when a broker stopped reading): the worker finishes what is queued, the broker gets up
+        to 2 s to acknowledge our copies (so the devices' messages are acknowledged), then both
+        connections close; a write blocked on a frozen broker is cut short by closing its socket,
+        never waited for. The uplink then delivers what is stored for up to 10 s more, while it
+        makes progress (a link that is down or stalled leaves it in the store for the next run)."""
+        end = time.monotonic() + STOP_BUDGET
+        self.stop_event.set()
+        worker.join(timeout=1.0)
+        if worker.is_alive():  # blocked writing to the output broker: close the connection under it
+            self.out.stop(timeout=1.0)
+            worker.join(timeout=max(0.1, end - 2.5 - time.monotonic()))
+        settle_end = min(end - 2.0, time.monotonic() + 2.0)
+        while self.window and self.out.connected and time.monotonic() < settle_end:
+            self._settle()
+            time.sleep(0.01)
+        self.client.stop(timeout=max(0.2, (end - time.monotonic()) / 3))
+        self.out.stop(timeout=max(0.2, (end - time.monotonic()) / 2))
+        if self.uplink is not None:
+            self.uplink.drain(timeout=10.0, while_delivering=True)
+            self.uplink.stop(timeout=1.0)
 
     def stop(self, *_):
         self.stop_event.set()
