@@ -28,6 +28,7 @@ Config file (TOML)::
     broker = "127.0.0.1:1883"          # or [broker] host/port/tls/username/password/client_id/protocol/client
                                        # client = "builtin" (default, standard library) or "paho";
                                        # session_expiry = 3600 (s the broker keeps the input session; 0: clean)
+                                       # keepalive = 30 (s; a broker silent for 1.5 x keepalive is dropped)
     inputs = ["raw/#"]
     output_prefix = "guarded"
     quarantine = "quarantine"          # optional
@@ -144,7 +145,7 @@ class Sidecar:
 
     def __init__(self, guard, host, port, inputs, output_prefix, quarantine=None, client_id=None, protocol="5",
                  tls=None, username=None, password=None, queue_depth=1024, stats_interval=10.0, stats_out=None,
-                 client="builtin", session_expiry=SESSION_EXPIRY):
+                 client="builtin", session_expiry=SESSION_EXPIRY, keepalive=30):
         for f in inputs:
             from ..telemetry.topic_filter import topic_matches
             if topic_matches(f, output_prefix + "/x") or (quarantine and topic_matches(f, quarantine + "/x")):
@@ -177,12 +178,14 @@ class Sidecar:
         # again when it is back, instead of being dropped with a clean session. Receive Maximum: a
         # broker that keeps to it holds back the QoS 1 messages beyond this many unacknowledged ones
         # (the input thread's wait bounds the queue for those that don't).
-        self.client = Client(host, port, client_id, self.v5, tls=tls, username=username, password=password,
+        self.client = Client(host, port, client_id, self.v5, keepalive=keepalive, tls=tls, username=username,
+                             password=password,
                              session_expiry=session_expiry, receive_maximum=max(1, queue_depth // 2),
                              max_packet=max_packet, on_connect=self._on_connect, on_message=self._on_message,
-                             on_oversize=self._on_oversize, log=self._log)
-        self.out = Client(host, port, client_id + "-out", self.v5, tls=tls, username=username,
-                          password=password, max_packet=max_packet, on_acked=self._on_acked, log=self._log)
+                             on_oversize=self._on_oversize, log=lambda text: self._log("input: " + text))
+        self.out = Client(host, port, client_id + "-out", self.v5, keepalive=keepalive, tls=tls, username=username,
+                          password=password, max_packet=max_packet, on_acked=self._on_acked,
+                          log=lambda text: self._log("output: " + text))
         self.settling = threading.Lock()  # the window is settled by the worker and the output's reader
         # Our QoS 1 copies not yet acknowledged by the broker, oldest first: (Sent or None, the
         # input's (connection epoch, message id, QoS) or None). A device's QoS 1 message is
@@ -229,12 +232,18 @@ class Sidecar:
         # client's Receive Maximum (Debian's mosquitto 2.0.11 sends past it once acknowledgements
         # flow), so this wait is also what bounds the queue at QoS 1/2. Only a worker that frees no
         # slot for INTAKE_WAIT seconds makes a message overflow (counted).
-        try:
-            self.q.put(item, timeout=INTAKE_WAIT)
-            return
-        except queue.Full:
-            if item[6] is not None:
-                self._ack(item[6])  # dropped after all: do not stall the broker
+        # The wait holds the input connection's reader: it keeps the connection's keepalive itself.
+        end = time.monotonic() + INTAKE_WAIT
+        while True:
+            try:
+                self.q.put(item, timeout=min(0.5, max(0.0, end - time.monotonic())))
+                return
+            except queue.Full:
+                if time.monotonic() >= end or self.stop_event.is_set():
+                    break
+                self.client.heartbeat()
+        if item[6] is not None:
+            self._ack(item[6])  # dropped after all: do not stall the broker
         self.stats.overflow += 1
 
     def _on_acked(self):
@@ -450,6 +459,7 @@ def build(conf, label="<args>"):
     protocol = "5"
     client = "builtin"
     session_expiry = SESSION_EXPIRY
+    keepalive = 30
     if isinstance(b, dict):
         host, port = b.get("host", "127.0.0.1"), int(b.get("port", 1883))
         tls = b.get("tls")
@@ -462,6 +472,13 @@ def build(conf, label="<args>"):
             session_expiry = int(b.get("session_expiry", SESSION_EXPIRY))
         except (TypeError, ValueError):
             raise where.fail("session_expiry", "must be a number of seconds (0: a clean session each time)") from None
+        try:
+            keepalive = int(b.get("keepalive", 30))
+        except (TypeError, ValueError):
+            keepalive = -1
+        if not 1 <= keepalive <= 65535:
+            raise where.fail("keepalive", "must be a number of seconds from 1 to 65535 (a silent broker is dropped "
+                                          "after 1.5 x keepalive)")
         client = str(b.get("client", "builtin"))
         if client not in ("builtin", "paho"):
             raise where.fail("client", "must be \"builtin\" (standard library) or \"paho\" (paho-mqtt)")
@@ -503,7 +520,7 @@ def build(conf, label="<args>"):
                  client_id=client_id, protocol=protocol, tls=tls, username=username, password=password,
                  queue_depth=int(conf.get("queue_depth", (prof.runtime.get("queue_depth") if prof else 0) or 1024)),
                  stats_interval=float(conf.get("stats_interval", 10)), client=client,
-                 session_expiry=session_expiry)
+                 session_expiry=session_expiry, keepalive=keepalive)
     sc.uplink = uplink
     sc.store = store
     return sc, store

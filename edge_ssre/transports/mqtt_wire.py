@@ -446,6 +446,30 @@ class Client:
             head = _utf8("MQTT") + bytes((4, flags)) + struct.pack("!H", self.keepalive)
         return packet(CONNECT << 4, head + payload)
 
+    def heartbeat(self):
+        """Send a PINGREQ if one is due, from an ``on_message`` callback that holds the reader for
+        long (the sidecar's wait for queue room); never waits for a writer."""
+        sock = self.sock
+        if sock is not None and self._up and self.keepalive:
+            self._ping_if_due(sock, time.monotonic())
+
+    def _ping_if_due(self, sock, now):
+        """PINGREQ when the connection has been quiet either way for half the keepalive, if the
+        lock is free (a busy writer: never wait for it here). False if the write failed."""
+        k = self.keepalive
+        if not (now - self._last_out >= k / 2.0 or (now - self._last_in >= k / 2.0 and now - self._last_ping >= k / 2.0)):
+            return True
+        if not self.lock.acquire(blocking=False):
+            return True
+        try:
+            if self.sock is sock:
+                if not self._sendall(PINGREQ_PACKET, now + self.send_timeout):
+                    return False
+                self._last_ping = now
+        finally:
+            self.lock.release()
+        return True
+
     # ---- reading ------------------------------------------------------------------------------
     def _serve(self, sock):
         """Read and handle packets until the connection ends; returns why it ended ("" on stop).
@@ -473,14 +497,8 @@ class Client:
                 silent = now - self._last_in
                 if silent > 1.5 * k:
                     return "no packet from the broker for %.1f s (keepalive %d s)" % (silent, k)
-                if (now - self._last_out >= k / 2.0 or (silent >= k / 2.0 and now - self._last_ping >= k / 2.0)) \
-                        and self.lock.acquire(blocking=False):  # a busy writer: never wait for it here
-                    try:
-                        if self.sock is sock and not self._sendall(PINGREQ_PACKET, now + self.send_timeout):
-                            return "write failed"
-                        self._last_ping = now
-                    finally:
-                        self.lock.release()
+                if not self._ping_if_due(sock, now):
+                    return "write failed"
                 wait = min(self._last_in + 1.5 * k, max(self._last_out, self._last_ping) + k / 2.0) - now
                 self._check_stable(now)
             else:

@@ -21,14 +21,16 @@ client's standard:
   unacknowledged on a live socket, so after a grace period the socket is shut under it;
 * one log line per failure streak, with the MQTT 5 reason code and reason string.
 
-Reconnects use paho's own backoff (0.2 s doubling to 15 s, reset on an accepted CONNACK, no
-jitter). paho is imported here only.
+Reconnect waits follow the built-in client's (``uplink/backoff.py``, reset once a connection has
+stayed up STABLE_SECONDS): each failure sets paho's next reconnect delay. paho is imported here only.
 """
 
 import socket
 import threading
+import time
 
-from .mqtt_wire import MAX_BACKOFF, read_varint, reason_name, varint
+from ..uplink.backoff import Backoff
+from .mqtt_wire import MAX_BACKOFF, STABLE_SECONDS, read_varint, reason_name, varint
 
 
 class PahoSent:
@@ -75,8 +77,14 @@ class PahoClient:
         # takes only the one from its own call (a stale QoS 0 entry must not settle a later mid)
         self._early = {}
         self._calls = 0                 # publish() calls completed
-        self._failing = False           # in a failure streak (its line is written)
-        self._streak = 0
+        self.backoff = Backoff(cap=MAX_BACKOFF)
+        self._announced = False         # the current failure streak's first line is written
+        self._streak = 0                # failed attempts in it
+        self._streak_since = 0.0
+        self._last_failure = ""
+        self._connected_at = None       # the current connection's CONNACK, until it proves stable
+        self._stable = False
+        self._refused = False           # the last attempt's CONNACK said no (its disconnect is the same failure)
         c = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or "",
                         protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311, manual_ack=True,
                         clean_session=None if v5 else not self.session_expiry)
@@ -86,7 +94,7 @@ class PahoClient:
                 c.tls_insecure_set(True)
         if username is not None:
             c.username_pw_set(username, password)
-        c.reconnect_delay_set(min_delay=0.2, max_delay=MAX_BACKOFF)
+        c.reconnect_delay_set(min_delay=0, max_delay=MAX_BACKOFF)  # each wait is set on failure, see _failed
         c.max_queued_messages_set(0)  # the sidecar's window bounds what is open
         c.on_connect = self._connected
         c.on_disconnect = self._disconnected
@@ -140,13 +148,37 @@ class PahoClient:
             self._abort()
             return False
 
-    def _failed(self, reason):
+    # Failure streaks as in mqtt_wire.Client: one line when a streak starts, one when a connection
+    # has then stayed up STABLE_SECONDS (checked at the next callback), and each failed attempt's
+    # wait drawn from our Backoff and handed to paho as its next reconnect delay (paho resets its
+    # own on every CONNACK, so a broker that accepts and then drops at once would get a storm).
+    def _failed(self, reason, lost=False):
         self.connect_failures += 1
+        self._last_failure = reason
+        if not self._announced:
+            self._announced = True
+            self._streak_since = time.monotonic()
+            self.log("%s %s:%d: %s (retrying with backoff up to %.0f s)"
+                     % ("connection lost to" if lost else "cannot connect to", self.host, self.port, reason,
+                        self.backoff.cap))
         self._streak += 1
-        if not self._failing:
-            self._failing = True
-            self.log("cannot connect to %s:%d: %s (retrying with backoff up to %.0f s)"
-                     % (self.host, self.port, reason, MAX_BACKOFF))
+        self.client.reconnect_delay_set(min_delay=self.backoff.next_delay(), max_delay=self.backoff.cap)
+
+    def _check_stable(self):
+        at = self._connected_at
+        if at is None or not self.connected:
+            return False
+        now = time.monotonic()
+        if now - at < STABLE_SECONDS:
+            return False
+        self._connected_at = None
+        self.backoff.reset()
+        if self._streak:
+            self.log("connected to %s:%d after %d failed attempt%s in %.1f s (last: %s)"
+                     % (self.host, self.port, self._streak, "" if self._streak == 1 else "s",
+                        now - self._streak_since, self._last_failure))
+        self._streak, self._announced, self._stable = 0, False, True
+        return True
 
     def _connect_failed(self, client, userdata):
         self._failed("connection failed")
@@ -160,28 +192,36 @@ class PahoClient:
     def _connected(self, client, userdata, flags, reason_code, properties=None):
         if getattr(reason_code, "is_failure", False):
             self._failed("broker refused the connection: " + self._reason(reason_code, properties))
+            self._refused = True
             return
-        if self._failing:
-            self.log("connected to %s:%d after %d failed attempt%s"
-                     % (self.host, self.port, self._streak, "" if self._streak == 1 else "s"))
-        self._failing, self._streak = False, 0
+        self._connected_at, self._stable = time.monotonic(), False
         self.epoch += 1
         self.connected = True
         if self.on_connect is not None:
             self._guarded("on_connect", self.on_connect, self)
 
     def _disconnected(self, client, userdata, flags, reason_code, properties=None):
+        self._check_stable()
         was, self.connected = self.connected, False
-        if not was:
-            return
         reason = self._reason(reason_code, properties)
-        if not self._failing:
-            self._failing = True
-            self.log("connection to %s:%d lost: %s (reconnecting)" % (self.host, self.port, reason))
+        if not was:  # closed before an accepted CONNACK: a failed attempt (a refusal was counted already)
+            if not self._refused:
+                self._failed("closed before CONNACK: " + reason)
+            self._refused = False
+            return
         if self.on_disconnect is not None:
             self._guarded("on_disconnect", self.on_disconnect, self, reason)
+        if self._stable:  # a good connection ended: one line, and the next attempt goes at once
+            self._announced, self._streak, self._stable = True, 0, False
+            self._streak_since, self._last_failure = time.monotonic(), reason
+            self.log("connection to %s:%d lost: %s (reconnecting)" % (self.host, self.port, reason))
+            self.client.reconnect_delay_set(min_delay=0, max_delay=self.backoff.cap)
+        else:  # up for less than STABLE_SECONDS: flapping, one more failure
+            self._failed(reason, lost=True)
 
     def _message(self, client, userdata, msg):
+        if self._connected_at is not None:
+            self._check_stable()
         props = b""
         if self.v5 and msg.properties is not None:
             packed = msg.properties.pack()  # a length, then the property block
@@ -196,6 +236,8 @@ class PahoClient:
             self._guarded("on_message", self.on_message, msg.topic, msg.payload, msg.qos, msg.retain, msg.mid, props)
 
     def _published(self, client, userdata, mid, reason_code=None, properties=None):
+        if self._connected_at is not None:
+            self._check_stable()
         code = getattr(reason_code, "value", 0) or 0
         with self._track:
             s = self._open.pop(mid, None)
@@ -255,6 +297,10 @@ class PahoClient:
     def wait_acked(self, timeout):
         with self.acked:
             self.acked.wait(timeout)
+
+    def heartbeat(self):  # paho pings from its own loop (held while on_message waits, as paho does)
+        if self._connected_at is not None:
+            self._check_stable()
 
     def cork(self):  # paho writes from its own loop: nothing to batch here
         pass
