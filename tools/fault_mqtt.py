@@ -17,7 +17,8 @@ Scenarios (each runs the built-in client and the paho one where both apply):
 * slow trickle and stall mid-packet: a PUBLISH that never completes (10 bytes/s, or half a packet
   and then silence): time to drop;
 * hostile packets: malformed packets after a CONNACK: each answered with a protocol error and a
-  reconnect, the reader thread alive;
+  reconnect, the reader thread alive; odd but harmless ones (an unknown PUBACK, QoS 2, an unknown
+  property in a PUBLISH, which is passed on raw and dropped when forwarded) keep the connection;
 * recovery after an outage: a real mosquitto down for 5 s: the time from its return to the
   client's next accepted CONNACK (median of the trials), with plain paho-mqtt (its own reconnect,
   0.2 s doubling) as the baseline ("paho-native").
@@ -300,13 +301,24 @@ HOSTILE = {
     "five-byte length": b"\x30\xff\xff\xff\xff\x01",
     "truncated topic": pkt(0x30, b"\x00\x10ab"),
     "QoS 1 without id": pkt(0x32, b"\x00\x01t"),
-    "unknown property": pkt(0x30, b"\x00\x01t" + b"\x02\x7f\x00" + b"p"),
     "truncated property block": pkt(0x30, b"\x00\x01t" + b"\x09\x26\x00\x05ab"),
     "length over the maximum": b"\x30\xff\xff\xff\x7f",
     "second CONNACK": pkt(0x20, b"\x00\x00\x00") + pkt(0x20, b"\x00\x00\x00\x00\x00\x00"),
     "DISCONNECT with a malformed property": pkt(0xE0, b"\x8b\x03\x1f\x00\x09"),
     "reserved packet type 0": pkt(0x00, b""),
     "QoS 3 PUBLISH": pkt(0x36, b"\x00\x01t\x00\x01\x00x"),
+}
+
+
+# odd but harmless packets after a CONNACK: the connection stays and the next PUBLISH arrives
+HARMLESS = {
+    "PUBACK for an unknown message id": pkt(0x40, b"\x12\x34"),
+    "unsolicited PINGRESP": pkt(0xD0, b""),
+    "unknown property in a PUBLISH (not forwarded, not parsed per message)":
+        pkt(0x30, b"\x00\x01t" + b"\x02\x7f\x00" + b"p"),
+    "QoS 2 PUBLISH (answered PUBREC, delivered once)": pkt(0x34, b"\x00\x01t\x00\x07\x00q2"),
+    "PUBREL for an unknown id (answered PUBCOMP)": pkt(0x62, b"\x00\x09"),
+    "empty topic, empty payload": pkt(0x30, b"\x00\x00\x00"),
 }
 
 
@@ -575,6 +587,25 @@ def scenario_hostile(name, data, kind="builtin"):
             "thread_alive": alive}
 
 
+def scenario_harmless(name, data, kind="builtin"):
+    """An odd but valid-enough packet, then a PUBLISH: delivered on the same connection."""
+    def behaviour(peer, conn, n):
+        read_packet(conn)
+        conn.sendall(connack(True) + data + publish_packet("t/after", b"ok"))
+        peer.drain(conn, 30)
+    peer = ScriptedPeer(behaviour)
+    got = []
+    c = make_client(kind, peer.port, keepalive=30, on_message=lambda *a: got.append(a[:2]))
+    c.start()
+    try:
+        wait_for(lambda: ("t/after", b"ok") in got, 5)
+        time.sleep(0.2)
+    finally:
+        c.stop(timeout=2.0)
+        peer.close()
+    return {"case": name, "client": kind, "delivered": ("t/after", b"ok") in got, "connections": len(peer.accepted)}
+
+
 def scenario_one_byte_segments(kind="builtin"):
     peer = ScriptedPeer(one_byte_per_segment)
     got = []
@@ -635,6 +666,7 @@ def run(quick=False):
     res["recovery"].append(scenario_recovery("paho-native", 5.0, 3 if quick else 11))
     for name, data in HOSTILE.items():
         res["hostile"].append(scenario_hostile(name, data))
+    res["harmless"] = [scenario_harmless(name, data) for name, data in HARMLESS.items()]
     return res
 
 
@@ -665,6 +697,9 @@ def markdown(res):
     ok = sum(1 for r in res["hostile"] if r["reconnected"] and r["thread_alive"] and r["reason"])
     rows.append("| hostile packets after CONNACK (%d kinds) | builtin | %d answered with a reason and a reconnect | all |"
                 % (len(res["hostile"]), ok))
+    ok = sum(1 for r in res["harmless"] if r["delivered"] and r["connections"] == 1)
+    rows.append("| odd but harmless packets after CONNACK (%d kinds) | builtin | %d kept the connection and delivered "
+                "the next message | all |" % (len(res["harmless"]), ok))
     for r in res["one_byte_segments"]:
         rows.append("| CONNACK and PUBLISH one byte per TCP segment | %s | delivered: %s | delivered |"
                     % (r["client"], r["delivered"]))

@@ -42,7 +42,7 @@ from .. import guard_threads
 from ..uplink.backoff import Backoff
 
 CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP = 1, 2, 3, 4, 5, 6, 7
-SUBSCRIBE, SUBACK, PINGREQ, PINGRESP, DISCONNECT = 8, 9, 12, 13, 14
+SUBSCRIBE, SUBACK, UNSUBSCRIBE, PINGREQ, PINGRESP, DISCONNECT = 8, 9, 10, 12, 13, 14
 CHUNK = 65536
 MAX_BACKOFF = 15.0      # seconds: the longest wait between two connection attempts
 SEND_TIMEOUT = 5.0      # seconds a write may make no progress before the connection is dropped
@@ -609,7 +609,9 @@ class Client:
                     refused = [c for c in body[j:] if c >= 0x80]
                     if refused:
                         self.log("subscription refused by the broker: " + self._reason(refused[0], props))
-                # PINGRESP, and anything else a broker may add, needs no answer
+                elif kind in (0, CONNECT, CONNACK, SUBSCRIBE, UNSUBSCRIBE, PINGREQ):
+                    raise ProtocolError("packet type %d from a broker" % kind)
+                # PINGRESP, UNSUBACK, AUTH and what a broker may add need no answer
         finally:
             del buf[:pos]
         return first
@@ -676,6 +678,8 @@ class Client:
 
     def _publish_in(self, head, body):
         qos = (head >> 1) & 3
+        if qos == 3:
+            raise ProtocolError("PUBLISH with QoS 3")
         if len(body) < 2 or len(body) < 2 + (body[0] << 8 | body[1]) + (2 if qos else 0):
             raise ProtocolError("truncated PUBLISH")
         tlen = body[0] << 8 | body[1]
@@ -688,8 +692,8 @@ class Client:
         props = b""
         if self.v5:
             plen, i2 = read_varint(body, i)
-            if plen is None:
-                raise ProtocolError("truncated PUBLISH")
+            if plen is None or i2 + plen > len(body):
+                raise ProtocolError("truncated PUBLISH (properties past its end)")
             props = body[i2:i2 + plen]
             i = i2 + plen
         payload = body[i:]
