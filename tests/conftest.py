@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from mqtt_broker import Broker  # noqa: E402
+from mqtt_broker import BROKERS, Broker, make_broker  # noqa: E402
 
 
 @pytest.fixture
@@ -19,3 +19,10 @@ def broker(tmp_path):
 def topic_prefix():
     """A unique topic prefix per test, so tests never see each other's messages."""
     return "t-%s" % uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(params=BROKERS)
+def any_broker(request, tmp_path):
+    """Each real broker in turn (mosquitto, aedes, rumqttd), fresh, on free loopback ports."""
+    with make_broker(request.param, tmp_path / request.param) as b:
+        yield b

@@ -231,14 +231,16 @@ def test_bad_config_is_one_line(tmp_path):
     assert len(res.stderr.strip().splitlines()) == 1
 
 
-def test_a_qos1_burst_is_paced_not_dropped_and_keeps_its_order(tmp_path, broker, topic_prefix):
+@pytest.mark.parametrize("client", ["builtin", "paho"])
+def test_a_qos1_burst_is_paced_not_dropped_and_keeps_its_order(tmp_path, broker, topic_prefix, client):
     """3000 QoS 1 messages as fast as a client can send them, through a sidecar with a 64-slot
     queue. This mosquitto (Debian 2.0.11) sends past the sidecar's Receive Maximum once acks
     flow, so the queue would overflow if the input thread did not wait for room."""
     p = topic_prefix
     cfg = tmp_path / "small-queue.toml"
-    cfg.write_text('broker = "%s:%d"\ninputs = ["%s/#"]\noutput_prefix = "%s-out"\nqueue_depth = 64\n'
-                   'stats_interval = 3600\nsink = "%s"\n' % (broker.host, broker.port, p, p, tmp_path / "f.jsonl"))
+    cfg.write_text('inputs = ["%s/#"]\noutput_prefix = "%s-out"\nqueue_depth = 64\nstats_interval = 3600\n'
+                   'sink = "%s"\n[broker]\nhost = "%s"\nport = %d\nclient = "%s"\n'
+                   % (p, p, tmp_path / "f.jsonl", broker.host, broker.port, client))
     probe = Probe(broker, [p + "-out/#"], v5=True)
     pub = mqtt.Client(callback_api_version=mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     pub.max_inflight_messages_set(1000)
@@ -268,14 +270,21 @@ def test_a_qos1_burst_is_paced_not_dropped_and_keeps_its_order(tmp_path, broker,
     assert final["overflow"] == 0 and final["errors"] == 0 and final["messages"] >= n
 
 
-def test_devices_messages_are_acknowledged_in_order_once_the_copies_are_held():
+@pytest.mark.parametrize("client", ["builtin", "paho"])
+def test_devices_messages_are_acknowledged_in_order_once_the_copies_are_held(client):
     """The sidecar's bookkeeping, without a broker: the broker's acknowledgement of our copy is
     set on the client's ``Sent`` records by hand; the input connection's ``ack`` is recorded."""
     from edge_ssre import Guard
     from edge_ssre.adapters.mqtt_sidecar import Sidecar
-    from edge_ssre.transports.mqtt_wire import Sent
+    if client == "paho":
+        from edge_ssre.transports.paho_client import PahoSent
 
-    sc = Sidecar(Guard(), "127.0.0.1", 1, ["in/#"], "out")
+        def Sent(mid, data):
+            return PahoSent(mid)
+    else:
+        from edge_ssre.transports.mqtt_wire import Sent
+
+    sc = Sidecar(Guard(), "127.0.0.1", 1, ["in/#"], "out", client=client)
     acked = []
     sc.client.ack = lambda mid, qos: acked.append(mid)
     sc.client.epoch = 3
@@ -347,3 +356,34 @@ def test_messages_sent_while_the_sidecar_restarts_are_not_lost(tmp_path, broker,
     finally:
         pub.loop_stop()
         probe.close()
+
+
+@pytest.mark.parametrize("client", ["builtin", "paho"])
+def test_retained_qos1_messages_waiting_at_start_pass_and_the_worker_lives(tmp_path, broker, topic_prefix, client):
+    """Retained QoS 1 messages wait on the broker before the sidecar starts: they reach the input
+    as soon as it subscribes, possibly before the output connection is up (with paho that once
+    raised RuntimeError in the worker and paho's network thread). All are republished, and live
+    traffic passes after them."""
+    p = topic_prefix
+    pub = publisher(broker, v5=True)
+    probe = Probe(broker, [p + "-guarded/#"], v5=True)
+    proc = None
+    try:
+        for i in range(10):
+            pub.publish(p + "/raw/kept/%d" % i, b"retained %d" % i, qos=1, retain=True).wait_for_publish(5)
+        proc, _ = start_sidecar(tmp_path, broker, p, client=client)
+        kept = probe.wait(lambda m: m.topic.startswith(p + "-guarded/" + p + "/raw/kept/"), timeout=20)
+        assert kept, proc.stderr.read() if proc.poll() is not None else "nothing republished"
+        assert wait_ready(pub, probe, p + "/raw/live", p + "-guarded")
+        with probe.lock:
+            got = {m.payload for m in probe.msgs if m.topic.startswith(p + "-guarded/" + p + "/raw/kept/")}
+        assert got == {b"retained %d" % i for i in range(10)}
+        assert proc.poll() is None
+    finally:
+        if proc is not None:
+            code, err = stop(proc)
+        pub.loop_stop()
+        probe.close()
+    assert code == 0 and "Traceback" not in err and "RuntimeError" not in err, err[-2000:]
+    final = json.loads(err.split("edge-ssre final: ", 1)[1].splitlines()[0])
+    assert final["errors"] == 0, final

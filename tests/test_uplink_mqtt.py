@@ -137,3 +137,66 @@ def test_backoff_grows_and_resets():
     assert all(0 <= d <= 8 for d in delays) and b.attempt == 6
     b.reset()
     assert b.attempt == 0
+
+
+def _tool(name):
+    import os
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
+    return __import__(name)
+
+
+def test_a_broker_that_accepts_but_never_acknowledges_a_batch_gets_growing_waits(tmp_path):
+    """An upstream that accepts the connection and reads the first batch, then drops it without a
+    PUBACK (AWS IoT Core does so for a publish its policy denies): the connection never counts as
+    good, so the backoff keeps growing and the log has one line for the whole streak."""
+    fm = _tool("fault_mqtt")
+
+    def behaviour(peer, conn, n):
+        fm.read_packet(conn)
+        conn.sendall(fm.connack(False))
+        fm.read_packet(conn)  # the first batch
+        peer.stop_event.wait(2.5)  # longer than a good connection needs to count as stable
+
+    peer = fm.ScriptedPeer(behaviour)
+    with EventStore(str(tmp_path / "n.ring"), capacity_bytes=1 << 20, durability="none", device="gw-3") as store:
+        _fill(store, 50)
+        up = MqttUplink(store, "127.0.0.1", peer.port, topic="up/denied", rate_limit=None)
+        logs = []
+        up.client.log = logs.append
+        up.start()
+        try:
+            time.sleep(9.0)
+        finally:
+            up.stop(timeout=2.0)
+            peer.close()
+        assert store.stats()["committed_seq"] == 0  # nothing acknowledged, nothing committed
+    assert 2 <= len(peer.accepted) <= 4, peer.accepted
+    # every connection was a failed attempt (the last may have been cut by stop()): never a reset
+    assert up.client.backoff.attempt == up.retries >= len(peer.accepted) - 1
+    assert len(logs) == 1 and "lost" in logs[0], logs
+
+
+def test_stop_and_the_sidecars_drain_are_bounded_when_the_upstream_freezes(tmp_path, broker, topic_prefix):
+    """The upstream stops reading mid-drain (a proxy that freezes): drain(while_delivering) gives up
+    within ~2 s and stop() returns within its timeout, the uplink thread ended."""
+    fm = _tool("fault_mqtt")
+    proxy = fm.FaultProxy(broker.port)
+    try:
+        with EventStore(str(tmp_path / "f.ring"), capacity_bytes=8 << 20, durability="none", device="gw-4") as store:
+            _fill(store, 20000)
+            up = MqttUplink(store, "127.0.0.1", proxy.port, topic=topic_prefix + "/events", rate_limit=None,
+                            max_records=50, keepalive=30).start()
+            end = time.monotonic() + 20
+            while store.stats()["committed_seq"] < 200 and time.monotonic() < end:
+                time.sleep(0.01)
+            assert store.stats()["committed_seq"] >= 200, up.metrics()
+            proxy.freeze()
+            t0 = time.monotonic()
+            assert up.drain(30, while_delivering=True) is False
+            assert time.monotonic() - t0 < 4.0
+            t0 = time.monotonic()
+            up.stop(timeout=3.0)
+            assert time.monotonic() - t0 < 3.5 and not up._thread.is_alive()
+    finally:
+        proxy.close()

@@ -27,6 +27,7 @@ case "${1:-test}" in
         need_apt node nodejs  # the real MicroPython runtime (WebAssembly port) runs the core's tests under Node.js
         need_apt npm npm
         npm install --prefix tests/micropython --no-package-lock --no-audit --no-fund --silent >/dev/null
+        npm install --prefix tests/brokers --no-package-lock --no-audit --no-fund --silent >/dev/null  # aedes (interop tests)
         venv dev
         # MicroPython's own type stubs for the ESP32 port, kept out of the venv (they shadow the stdlib's)
         [ -d tests/micropython/typings/stdlib ] || "$VENV/bin/python" -m pip install -q --disable-pip-version-check \

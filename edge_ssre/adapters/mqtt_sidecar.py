@@ -28,6 +28,7 @@ Config file (TOML)::
     broker = "127.0.0.1:1883"          # or [broker] host/port/tls/username/password/client_id/protocol/client
                                        # client = "builtin" (default, standard library) or "paho";
                                        # session_expiry = 3600 (s the broker keeps the input session; 0: clean)
+                                       # keepalive = 30 (s; a broker silent for 1.5 x keepalive is dropped)
     inputs = ["raw/#"]
     output_prefix = "guarded"
     quarantine = "quarantine"          # optional
@@ -55,6 +56,7 @@ from ..verdict import Finding, Verdict
 
 INTAKE_WAIT = 2.0  # seconds the input thread waits for queue room before a message overflows
 SESSION_EXPIRY = 3600  # seconds the broker keeps the input connection's session (0: a clean session each time)
+STOP_BUDGET = 4.0  # seconds from SIGTERM (or the end of --duration) to the final stats line
 
 
 def stable_client_id(inputs, output_prefix):
@@ -143,7 +145,7 @@ class Sidecar:
 
     def __init__(self, guard, host, port, inputs, output_prefix, quarantine=None, client_id=None, protocol="5",
                  tls=None, username=None, password=None, queue_depth=1024, stats_interval=10.0, stats_out=None,
-                 client="builtin", session_expiry=SESSION_EXPIRY):
+                 client="builtin", session_expiry=SESSION_EXPIRY, keepalive=30):
         for f in inputs:
             from ..telemetry.topic_filter import topic_matches
             if topic_matches(f, output_prefix + "/x") or (quarantine and topic_matches(f, quarantine + "/x")):
@@ -176,12 +178,14 @@ class Sidecar:
         # again when it is back, instead of being dropped with a clean session. Receive Maximum: a
         # broker that keeps to it holds back the QoS 1 messages beyond this many unacknowledged ones
         # (the input thread's wait bounds the queue for those that don't).
-        self.client = Client(host, port, client_id, self.v5, tls=tls, username=username, password=password,
+        self.client = Client(host, port, client_id, self.v5, keepalive=keepalive, tls=tls, username=username,
+                             password=password,
                              session_expiry=session_expiry, receive_maximum=max(1, queue_depth // 2),
                              max_packet=max_packet, on_connect=self._on_connect, on_message=self._on_message,
-                             on_oversize=self._on_oversize, log=self._log)
-        self.out = Client(host, port, client_id + "-out", self.v5, tls=tls, username=username,
-                          password=password, max_packet=max_packet, on_acked=self._on_acked, log=self._log)
+                             on_oversize=self._on_oversize, log=lambda text: self._log("input: " + text))
+        self.out = Client(host, port, client_id + "-out", self.v5, keepalive=keepalive, tls=tls, username=username,
+                          password=password, max_packet=max_packet, on_acked=self._on_acked,
+                          log=lambda text: self._log("output: " + text))
         self.settling = threading.Lock()  # the window is settled by the worker and the output's reader
         # Our QoS 1 copies not yet acknowledged by the broker, oldest first: (Sent or None, the
         # input's (connection epoch, message id, QoS) or None). A device's QoS 1 message is
@@ -228,12 +232,18 @@ class Sidecar:
         # client's Receive Maximum (Debian's mosquitto 2.0.11 sends past it once acknowledgements
         # flow), so this wait is also what bounds the queue at QoS 1/2. Only a worker that frees no
         # slot for INTAKE_WAIT seconds makes a message overflow (counted).
-        try:
-            self.q.put(item, timeout=INTAKE_WAIT)
-            return
-        except queue.Full:
-            if item[6] is not None:
-                self._ack(item[6])  # dropped after all: do not stall the broker
+        # The wait holds the input connection's reader: it keeps the connection's keepalive itself.
+        end = time.monotonic() + INTAKE_WAIT
+        while True:
+            try:
+                self.q.put(item, timeout=min(0.5, max(0.0, end - time.monotonic())))
+                return
+            except queue.Full:
+                if time.monotonic() >= end or self.stop_event.is_set():
+                    break
+                self.client.heartbeat()
+        if item[6] is not None:
+            self._ack(item[6])  # dropped after all: do not stall the broker
         self.stats.overflow += 1
 
     def _on_acked(self):
@@ -389,20 +399,33 @@ class Sidecar:
                     self.stats_out.flush()
                     next_stats += self.stats_interval
         finally:
-            self.stop_event.set()
-            worker.join(timeout=5)
-            deadline = time.monotonic() + 2.0  # let the broker acknowledge what we republished, so
-            while self.window and time.monotonic() < deadline:  # the devices' messages are acknowledged
-                self._settle()
-                time.sleep(0.01)
-            self.client.stop()
-            self.out.stop()
-            if self.uplink is not None:
-                self.uplink.drain(timeout=10)  # deliver what is stored before leaving
-                self.uplink.stop()
+            self._shutdown(worker)
             self.stats_out.write(self.stats.line(self.q.qsize()) + "\n")
             self.stats_out.write("edge-ssre final: " + json.dumps(self.stats_dict(), default=str) + "\n")
             self.stats_out.flush()
+
+    def _shutdown(self, worker):
+        """Stop within STOP_BUDGET seconds whatever the brokers do (SIGTERM must end the sidecar
+        even when a broker stopped reading): the worker finishes what is queued, the broker gets up
+        to 2 s to acknowledge our copies (so the devices' messages are acknowledged), then both
+        connections close; a write blocked on a frozen broker is cut short by closing its socket,
+        never waited for. The uplink then delivers what is stored for up to 10 s more, while it
+        makes progress (a link that is down or stalled leaves it in the store for the next run)."""
+        end = time.monotonic() + STOP_BUDGET
+        self.stop_event.set()
+        worker.join(timeout=1.0)
+        if worker.is_alive():  # blocked writing to the output broker: close the connection under it
+            self.out.stop(timeout=1.0)
+            worker.join(timeout=max(0.1, end - 2.5 - time.monotonic()))
+        settle_end = min(end - 2.0, time.monotonic() + 2.0)
+        while self.window and self.out.connected and time.monotonic() < settle_end:
+            self._settle()
+            time.sleep(0.01)
+        self.client.stop(timeout=max(0.2, (end - time.monotonic()) / 3))
+        self.out.stop(timeout=max(0.2, (end - time.monotonic()) / 2))
+        if self.uplink is not None:
+            self.uplink.drain(timeout=10.0, while_delivering=True)
+            self.uplink.stop(timeout=1.0)
 
     def stop(self, *_):
         self.stop_event.set()
@@ -436,6 +459,7 @@ def build(conf, label="<args>"):
     protocol = "5"
     client = "builtin"
     session_expiry = SESSION_EXPIRY
+    keepalive = 30
     if isinstance(b, dict):
         host, port = b.get("host", "127.0.0.1"), int(b.get("port", 1883))
         tls = b.get("tls")
@@ -448,6 +472,13 @@ def build(conf, label="<args>"):
             session_expiry = int(b.get("session_expiry", SESSION_EXPIRY))
         except (TypeError, ValueError):
             raise where.fail("session_expiry", "must be a number of seconds (0: a clean session each time)") from None
+        try:
+            keepalive = int(b.get("keepalive", 30))
+        except (TypeError, ValueError):
+            keepalive = -1
+        if not 1 <= keepalive <= 65535:
+            raise where.fail("keepalive", "must be a number of seconds from 1 to 65535 (a silent broker is dropped "
+                                          "after 1.5 x keepalive)")
         client = str(b.get("client", "builtin"))
         if client not in ("builtin", "paho"):
             raise where.fail("client", "must be \"builtin\" (standard library) or \"paho\" (paho-mqtt)")
@@ -489,7 +520,7 @@ def build(conf, label="<args>"):
                  client_id=client_id, protocol=protocol, tls=tls, username=username, password=password,
                  queue_depth=int(conf.get("queue_depth", (prof.runtime.get("queue_depth") if prof else 0) or 1024)),
                  stats_interval=float(conf.get("stats_interval", 10)), client=client,
-                 session_expiry=session_expiry)
+                 session_expiry=session_expiry, keepalive=keepalive)
     sc.uplink = uplink
     sc.store = store
     return sc, store

@@ -42,13 +42,19 @@ from .. import guard_threads
 from ..uplink.backoff import Backoff
 
 CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP = 1, 2, 3, 4, 5, 6, 7
-SUBSCRIBE, SUBACK, PINGREQ, PINGRESP, DISCONNECT = 8, 9, 12, 13, 14
+SUBSCRIBE, SUBACK, UNSUBSCRIBE, PINGREQ, PINGRESP, DISCONNECT = 8, 9, 10, 12, 13, 14
 CHUNK = 65536
-MAX_BACKOFF = 15.0
+MAX_BACKOFF = 15.0      # seconds: the longest wait between two connection attempts
+SEND_TIMEOUT = 5.0      # seconds a write may make no progress before the connection is dropped
+CONNECT_TIMEOUT = 5.0   # seconds for the TCP (and TLS) connect
+CONNACK_TIMEOUT = 10.0  # seconds from connect to an accepted CONNACK
+STOP_LOCK_WAIT = 0.5    # seconds stop() waits for a writer before it closes the socket under it
+STABLE_SECONDS = 2.0    # a good connection up this long ends a failure streak (the backoff starts over)
 PINGREQ_PACKET = b"\xc0\x00"
 DISCONNECT_PACKET = b"\xe0\x00"
 # MQTT 5 property ids this client reads or writes (MQTT 5.0 section 2.2.2.2)
 P_SESSION_EXPIRY, P_SUBSCRIPTION_ID, P_ASSIGNED_ID, P_SERVER_KEEPALIVE = 0x11, 0x0B, 0x12, 0x13
+P_REASON_STRING, P_SERVER_REFERENCE = 0x1F, 0x1C
 P_RECEIVE_MAX, P_TOPIC_ALIAS, P_MAX_QOS, P_RETAIN_AVAILABLE, P_USER, P_MAX_PACKET = 0x21, 0x23, 0x24, 0x25, 0x26, 0x27
 # how each property's value is laid out: 1/2/4-byte integer, variable byte integer, length-prefixed
 # (UTF-8 string or binary data), or a pair of UTF-8 strings
@@ -58,6 +64,43 @@ _LAYOUT = {0x01: _BYTE, 0x02: _FOUR, 0x03: _PREFIXED, 0x08: _PREFIXED, 0x09: _PR
            0x18: _FOUR, 0x19: _BYTE, 0x1A: _PREFIXED, 0x1C: _PREFIXED, 0x1F: _PREFIXED, 0x21: _TWO,
            0x22: _TWO, 0x23: _TWO, 0x24: _BYTE, 0x25: _BYTE, 0x26: _PAIR, 0x27: _FOUR, 0x28: _BYTE,
            0x29: _BYTE, 0x2A: _BYTE}
+
+
+# MQTT 5 reason codes (MQTT 5.0 section 2.4) as logged; MQTT 3.1.1 CONNACK return codes 1-5 apart
+REASONS = {0x00: "success", 0x04: "disconnect with will message", 0x80: "unspecified error",
+           0x81: "malformed packet", 0x82: "protocol error", 0x83: "implementation specific error",
+           0x84: "unsupported protocol version", 0x85: "client identifier not valid",
+           0x86: "bad user name or password", 0x87: "not authorized", 0x88: "server unavailable",
+           0x89: "server busy", 0x8A: "banned", 0x8B: "server shutting down", 0x8C: "bad authentication method",
+           0x8D: "keep alive timeout", 0x8E: "session taken over", 0x8F: "topic filter invalid",
+           0x90: "topic name invalid", 0x91: "packet identifier in use", 0x92: "packet identifier not found",
+           0x93: "receive maximum exceeded", 0x94: "topic alias invalid", 0x95: "packet too large",
+           0x96: "message rate too high", 0x97: "quota exceeded", 0x98: "administrative action",
+           0x99: "payload format invalid", 0x9A: "retain not supported", 0x9B: "QoS not supported",
+           0x9C: "use another server", 0x9D: "server moved", 0x9E: "shared subscriptions not supported",
+           0x9F: "connection rate exceeded", 0xA0: "maximum connect time",
+           0xA1: "subscription identifiers not supported", 0xA2: "wildcard subscriptions not supported"}
+REASONS_311 = {0x01: "unacceptable protocol version", 0x02: "identifier rejected", 0x03: "server unavailable",
+               0x04: "bad user name or password", 0x05: "not authorized"}
+
+
+def reason_name(code, v5=True):
+    """'0x87 not authorized': a reason code as logged. Codes 1-5 below 0x80 are MQTT 3.1.1 CONNACK
+    return codes (an MQTT 3.1.1 broker answers an MQTT 5 CONNECT with 1), except 4 from an MQTT 5
+    DISCONNECT."""
+    if code in REASONS_311 and not (v5 and code == 0x04):
+        name = REASONS_311[code]
+        if v5 and code == 0x01:
+            name += " (an MQTT 3.1.1 broker? set protocol = \"3.1.1\")"
+    else:
+        name = REASONS.get(code, "unknown reason")
+    return "0x%02x %s" % (code, name)
+
+
+def _printable(value, limit=200):
+    """A broker's string for a log line: decoded, control characters replaced, at most ``limit``."""
+    text = bytes(value[:limit]).decode("utf-8", "replace")
+    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 class ProtocolError(ValueError):
@@ -192,20 +235,27 @@ class Client:
 
     def __init__(self, host, port, client_id="", v5=True, keepalive=30, tls=None, username=None, password=None,
                  receive_maximum=65535, max_packet=1 << 20, on_connect=None, on_disconnect=None, on_message=None,
-                 on_oversize=None, on_acked=None, log=None, session_expiry=0, backoff=None):
+                 on_oversize=None, on_acked=None, log=None, session_expiry=0, backoff=None, auto_good=True,
+                 send_timeout=SEND_TIMEOUT):
         self.host, self.port = host, int(port)
         # 0: a clean session on every connection. Otherwise the broker keeps the subscriptions and
         # the unacknowledged and queued QoS 1 messages for this client id across reconnects and
         # restarts (MQTT 5: for this many seconds; MQTT 3.1.1: until a clean connect)
         self.session_expiry = max(0, min(0xFFFFFFFF, int(session_expiry)))
         self.session_present = False
-        # reconnect delays: an object with next_delay() and reset() (uplink/backoff.py's Backoff, by default
-        # from 0.2 s doubling to MAX_BACKOFF, with jitter)
-        self.backoff = backoff or Backoff(base=0.2, cap=MAX_BACKOFF)
-        self.connect_failures = 0
+        # reconnect delays: an object with next_delay() and reset() (uplink/backoff.py's Backoff, by
+        # default from 0.7 s growing by 1.4 to MAX_BACKOFF, with jitter). Reset only once a connection
+        # proved good: its CONNACK accepted (``auto_good``) or the owner's ``mark_good()`` (the uplink:
+        # its first acknowledged batch), and up for STABLE_SECONDS.
+        self.backoff = backoff or Backoff(cap=MAX_BACKOFF)
+        self.auto_good = auto_good
+        self.connect_failures = 0                # failed attempts so far (refused, closed, no CONNACK, flapping)
         self.client_id = client_id or "edge-ssre-" + os.urandom(6).hex()
         self.v5 = v5
         self.keepalive = int(keepalive)
+        # a write that makes no progress for this long fails and drops the connection (a peer that
+        # stopped reading); the keepalive check in the reader does not depend on it
+        self.send_timeout = float(send_timeout)
         self.tls = tls
         self.username, self.password = username, password
         self.receive_maximum = max(1, min(65535, int(receive_maximum)))
@@ -234,7 +284,13 @@ class Client:
         self._wlen = 0
         self._reading = None                     # the socket being read, and whether it got its CONNACK
         self._up = False
-        self._last_out = self._last_in = 0.0
+        self._last_out = self._last_in = self._last_ping = 0.0
+        self._good_at = None                     # when this connection was counted good (None: not yet)
+        self._stable = False                     # ... and it has been up STABLE_SECONDS since
+        self._streak = 0                         # failed attempts in the current failure streak
+        self._announced = False                  # the streak's first line is written
+        self._streak_since = 0.0
+        self._last_failure = ""
         self._stopping = threading.Event()
         self._thread = None
 
@@ -252,43 +308,79 @@ class Client:
         return True
 
     def stop(self, timeout=5.0):
-        """Send DISCONNECT (a clean leave: no will message), close and join the reader thread."""
+        """Leave within ``timeout`` seconds whatever the peer does: send DISCONNECT (a clean leave, no
+        will message) if the connection is free within STOP_LOCK_WAIT, then shut the socket (which
+        also fails a write blocked on a peer that stopped reading) and join the reader thread."""
+        end = time.monotonic() + timeout
         self._stopping.set()
-        with self.lock:
-            if self.connected:
-                self._corked = False
-                self._flush()
-                self._sendall(DISCONNECT_PACKET)
-            sock, self.sock = self.sock, None
-            self.connected = False
-            self.acked.notify_all()
-        if sock is not None:  # the reader closes it
+        sock = None
+        if self.lock.acquire(timeout=min(STOP_LOCK_WAIT, timeout)):
             try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+                if self.connected and self.sock is not None:
+                    deadline = time.monotonic() + min(STOP_LOCK_WAIT, timeout)
+                    self._corked = False
+                    if self._flush(deadline) is not False:
+                        self._sendall(DISCONNECT_PACKET, deadline)
+                sock, self.sock = self.sock, None
+                self.connected = False
+                self.acked.notify_all()
+            finally:
+                self.lock.release()
+        else:  # a write holds the connection (a peer that does not read): no DISCONNECT, just leave
+            sock = self.sock
+            self.connected = False
+        for s in (sock, self._reading):  # the reader closes them
+            if s is not None:
+                _abort(s)
         if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
+            self._thread.join(max(0.0, end - time.monotonic()))
+
+    def mark_good(self):
+        """Count the current connection as good (the owner's proof, e.g. an acknowledged batch):
+        the failure streak ends, and the backoff starts over, once it has stayed up STABLE_SECONDS."""
+        if self._up and self._good_at is None:
+            self._good_at = time.monotonic()
+
+    # A failure streak: the attempts from a first failure (or the loss of a good connection) to the
+    # next good connection. It logs one line when it starts and one when it ends.
+    def _failed(self, reason, lost=False):
+        """One failed attempt: counted, logged if it starts a streak; then wait the backoff."""
+        self.connect_failures += 1
+        self._last_failure = reason
+        if not self._announced:
+            self._announced = True
+            self._streak_since = time.monotonic()
+            self.log("%s %s:%d: %s (retrying with backoff up to %.0f s)"
+                     % ("connection lost to" if lost else "cannot connect to", self.host, self.port, reason,
+                        getattr(self.backoff, "cap", MAX_BACKOFF)))
+        self._streak += 1
+        self._stopping.wait(self.backoff.next_delay())
+
+    def _check_stable(self, now):
+        """The reader, while connected: a good connection up STABLE_SECONDS ends the streak."""
+        if self._stable or self._good_at is None or now - self._good_at < STABLE_SECONDS:
+            return
+        self._stable = True
+        self.backoff.reset()
+        if self._streak:
+            self.log("connected to %s:%d after %d failed attempt%s in %.1f s (last: %s)"
+                     % (self.host, self.port, self._streak, "" if self._streak == 1 else "s",
+                        now - self._streak_since, self._last_failure))
+        self._streak, self._announced = 0, False
 
     def _run(self):
-        failing = False
         while not self._stopping.is_set():
             try:
                 sock = self._open()
             except (OSError, ProtocolError) as exc:
-                self.connect_failures += 1
-                if not failing:
-                    self.log("cannot connect to %s:%d: %s (retrying with backoff up to %.0f s)"
-                             % (self.host, self.port, exc, getattr(self.backoff, "cap", MAX_BACKOFF)))
-                    failing = True
-                self._stopping.wait(self.backoff.next_delay())
+                self._failed(str(exc) or type(exc).__name__)
                 continue
-            failing = False
-            self.backoff.reset()
+            self._good_at, self._stable = None, False
             try:
                 reason = self._serve(sock)
             except Exception as exc:  # a failing callback: say so, and keep the connection alive by remaking it
                 reason = "internal error: %s: %s" % (type(exc).__name__, exc)
+            _abort(sock)  # first: a writer blocked on this socket fails now and frees the lock
             with self.lock:
                 was = self._up
                 self.connected = self._up = False
@@ -296,17 +388,22 @@ class Client:
                 self._wlen = 0
                 if self.sock is sock:
                     self.sock = None
+                self._reading = None
                 self.acked.notify_all()
             _close(sock)
             if was and self.on_disconnect is not None:
                 self.on_disconnect(self, reason)
-            if not self._stopping.is_set():
-                if reason:
-                    self.log("connection to %s:%d lost: %s" % (self.host, self.port, reason))
-                self._stopping.wait(0.2)
+            if self._stopping.is_set():
+                break
+            if self._stable:  # a good connection ended: one line, and the next attempt goes at once
+                self._announced, self._streak = True, 0
+                self._streak_since, self._last_failure = time.monotonic(), reason
+                self.log("connection to %s:%d lost: %s (reconnecting)" % (self.host, self.port, reason))
+            else:  # never good (refused, closed before CONNACK, no CONNACK) or flapping: one more failure
+                self._failed(reason or "closed by the broker", lost=was)
 
     def _open(self):
-        sock = socket.create_connection((self.host, self.port), timeout=10)
+        sock = socket.create_connection((self.host, self.port), timeout=CONNECT_TIMEOUT)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.tls:
@@ -318,16 +415,18 @@ class Client:
                     ctx.check_hostname = False
                     ctx.verify_mode = ssl.CERT_NONE
                 sock = ctx.wrap_socket(sock, server_hostname=self.host)
-            sock.sendall(self._connect_packet())
-            # plain TCP: blocking (the reader waits in select). TLS: a timeout, so a read that
-            # holds the lock for a record still arriving gives up (and lets writers in), and a
-            # write to a broker that stopped reading fails (the connection is then made again)
-            sock.settimeout(5.0 if self.tls else None)
+            # Every socket has a send deadline (plain TCP and TLS): a write that makes no progress for
+            # send_timeout seconds fails (a peer that stopped reading), and with TLS a read that holds
+            # the lock for a record still arriving gives up and lets writers in. The reader waits in
+            # select, so the timeout never slows reading down.
+            sock.settimeout(self.send_timeout)
+            self._reading = sock
+            _send_bytes(sock, self._connect_packet(), time.monotonic() + self.send_timeout)
         except BaseException:
+            self._reading = None
             _close(sock)
             raise
         return sock
-
     def _connect_packet(self):
         flags = 0 if self.session_expiry else 0x02  # clean start unless a session is kept
         payload = _utf8(self.client_id)
@@ -347,41 +446,82 @@ class Client:
             head = _utf8("MQTT") + bytes((4, flags)) + struct.pack("!H", self.keepalive)
         return packet(CONNECT << 4, head + payload)
 
+    def heartbeat(self):
+        """Send a PINGREQ if one is due, from an ``on_message`` callback that holds the reader for
+        long (the sidecar's wait for queue room); never waits for a writer."""
+        sock = self.sock
+        if sock is not None and self._up and self.keepalive:
+            self._ping_if_due(sock, time.monotonic())
+
+    def _ping_if_due(self, sock, now):
+        """PINGREQ when the connection has been quiet either way for half the keepalive, if the
+        lock is free (a busy writer: never wait for it here). False if the write failed."""
+        k = self.keepalive
+        if not (now - self._last_out >= k / 2.0 or (now - self._last_in >= k / 2.0 and now - self._last_ping >= k / 2.0)):
+            return True
+        if not self.lock.acquire(blocking=False):
+            return True
+        try:
+            if self.sock is sock:
+                if not self._sendall(PINGREQ_PACKET, now + self.send_timeout):
+                    return False
+                self._last_ping = now
+        finally:
+            self.lock.release()
+        return True
+
     # ---- reading ------------------------------------------------------------------------------
     def _serve(self, sock):
-        """Read and handle packets until the connection ends; returns why it ended ("" on stop)."""
+        """Read and handle packets until the connection ends; returns why it ended ("" on stop).
+
+        Liveness is judged here, without the writers' lock: the connection is dropped when no whole
+        packet (or no 1 KB chunk of a large one) has arrived for 1.5 x keepalive, or no CONNACK within
+        CONNACK_TIMEOUT, whatever a writer blocked on the socket is doing. A PINGREQ goes out when
+        the connection has been quiet either way for half the keepalive, if the lock is free."""
         buf = bytearray()
-        self._reading, self._up, self._skip = sock, False, 0
-        self._last_in = self._last_out = time.monotonic()
+        self._up, self._skip = False, 0
+        opened = self._last_in = self._last_out = self._last_ping = time.monotonic()
         first = True
         pending = getattr(sock, "pending", None)  # TLS: bytes decrypted but not yet read
         # One TLS connection must not be read and written at once (OpenSSL's rule for one SSL
         # object): its reads take the writers' lock. Plain TCP reads and writes run side by side.
         read_lock = self.lock if pending is not None else None
         while not self._stopping.is_set():
-            # keepalive: a connection that only receives (QoS 0 input) must still send something
             now = time.monotonic()
-            if self.keepalive and now - self._last_out >= self.keepalive / 2.0 and self.connected:
-                if not self._write(PINGREQ_PACKET):
+            k = self.keepalive
+            if first:
+                if now - opened > CONNACK_TIMEOUT:
+                    return "no CONNACK within %.0f s" % CONNACK_TIMEOUT
+                wait = opened + CONNACK_TIMEOUT - now
+            elif k:
+                silent = now - self._last_in
+                if silent > 1.5 * k:
+                    return "no packet from the broker for %.1f s (keepalive %d s)" % (silent, k)
+                if not self._ping_if_due(sock, now):
                     return "write failed"
+                wait = min(self._last_in + 1.5 * k, max(self._last_out, self._last_ping) + k / 2.0) - now
+                self._check_stable(now)
+            else:
+                wait = 1.0
+                self._check_stable(now)
+            wait = min(1.0, max(0.01, wait))
             if not (pending and pending()):
                 try:
-                    ready = select.select((sock,), (), (), 1.0)[0]
+                    ready = select.select((sock,), (), (), wait)[0]
                 except (OSError, ValueError):
                     return "socket closed"
                 if not ready:
-                    now = time.monotonic()
-                    if first and now - self._last_in > 10:
-                        return "no CONNACK within 10 s"
-                    if self.keepalive and now - self._last_in > 1.5 * self.keepalive:
-                        return "no packet from the broker for %.0f s" % (now - self._last_in)
                     continue
             try:
                 if read_lock is None:
                     data = sock.recv(CHUNK)
-                else:
-                    with read_lock:
+                elif read_lock.acquire(timeout=wait):
+                    try:
                         data = sock.recv(CHUNK)
+                    finally:
+                        read_lock.release()
+                else:
+                    continue  # a writer holds the TLS connection: check the deadlines, then try again
             except (BlockingIOError, InterruptedError, socket.timeout):
                 continue
             except OSError as exc:
@@ -389,12 +529,12 @@ class Client:
                     continue
                 return "read failed: %s" % exc
             if not data:
-                return "closed by the broker"
-            self._last_in = time.monotonic()
+                return "closed by the broker" + ("" if self._up else " before CONNACK")
             if self._skip:
                 cut = min(self._skip, len(data))
                 self._skip -= cut
                 data = data[cut:]
+            held = len(buf)
             buf += data
             try:
                 first = self._parse(buf, first)
@@ -406,9 +546,12 @@ class Client:
                         self.on_acked()
             except ProtocolError as exc:
                 return "protocol error: %s" % exc
-            except _Refused as exc:
-                self._stopping.wait(min(MAX_BACKOFF, 5.0))  # refused (bad credentials...): do not hammer
+            except _Refused as exc:  # a CONNACK saying no, or the broker's DISCONNECT: its reason
                 return str(exc)
+            # a whole packet, or a sizeable piece of a large one: the peer is alive. A trickle of
+            # a few bytes that never completes a packet is not.
+            if len(buf) < held + len(data) or len(data) >= 1024:
+                self._last_in = time.monotonic()
         return ""
 
     def _parse(self, buf, first):
@@ -458,26 +601,49 @@ class Client:
                     if len(body) < 2:
                         raise ProtocolError("truncated PUBREL")
                     self._write(packet(PUBCOMP << 4, body[:2]))
-                elif kind == DISCONNECT:
-                    raise ProtocolError("broker sent DISCONNECT (reason 0x%02x)" % (body[0] if body else 0))
+                elif kind == DISCONNECT:  # MQTT 5: the broker closes, with a reason (3.1.1 brokers never send it)
+                    code = body[0] if body else 0
+                    raise _Refused("disconnected by the broker: " + self._reason(code, self._props_at(body, 1)[0]))
                 elif kind == SUBACK:
-                    j = 2
-                    if self.v5:
-                        plen, j = read_varint(body, 2)
-                        j += plen or 0
+                    props, j = self._props_at(body, 2) if self.v5 else (b"", 2)
                     refused = [c for c in body[j:] if c >= 0x80]
                     if refused:
-                        self.log("subscription refused by the broker (reason 0x%02x)" % refused[0])
-                # PINGRESP, and anything else a broker may add, needs no answer
+                        self.log("subscription refused by the broker: " + self._reason(refused[0], props))
+                elif kind in (0, CONNECT, CONNACK, SUBSCRIBE, UNSUBSCRIBE, PINGREQ):
+                    raise ProtocolError("packet type %d from a broker" % kind)
+                # PINGRESP, UNSUBACK, AUTH and what a broker may add need no answer
         finally:
             del buf[:pos]
         return first
+
+    def _props_at(self, body, i):
+        """(MQTT 5 property block starting at ``body[i]``, index after it); (b"", i) when absent."""
+        if not self.v5 or len(body) <= i:
+            return b"", i
+        plen, j = read_varint(body, i)
+        if plen is None or j + plen > len(body):
+            raise ProtocolError("truncated property block")
+        return bytes(body[j:j + plen]), j + plen
+
+    def _reason(self, code, props=b""):
+        """'0x8b server shutting down: <the broker's reason string>' from a reason code and, in
+        MQTT 5, the packet's properties (Reason String, Server Reference)."""
+        text = reason_name(code, self.v5)
+        try:
+            for pid, value in properties(props):
+                if pid == P_REASON_STRING:
+                    text += ": " + _printable(value)
+                elif pid == P_SERVER_REFERENCE:
+                    text += " (use server %s)" % _printable(value)
+        except ProtocolError:
+            text += " (with a malformed property block)"
+        return text
 
     def _connack(self, body):
         if len(body) < 2:
             raise ProtocolError("short CONNACK")
         if body[1]:
-            raise _Refused("broker refused the connection (reason 0x%02x)" % body[1])
+            raise _Refused("broker refused the connection: " + self._reason(body[1], self._props_at(body, 2)[0]))
         self.session_present = bool(body[0] & 1)
         quota, max_qos, retain_ok, max_packet, keepalive = 65535, 1, True, 1 << 28, None
         if self.v5 and len(body) > 2:
@@ -505,11 +671,15 @@ class Client:
             self.transmitted = 0
             self.unsent = collections.deque(self.inflight.values())  # resend what is open, in order
             self._send_unsent()
+        if self.auto_good:
+            self._good_at = time.monotonic()
         if self.on_connect is not None:
             self.on_connect(self)
 
     def _publish_in(self, head, body):
         qos = (head >> 1) & 3
+        if qos == 3:
+            raise ProtocolError("PUBLISH with QoS 3")
         if len(body) < 2 or len(body) < 2 + (body[0] << 8 | body[1]) + (2 if qos else 0):
             raise ProtocolError("truncated PUBLISH")
         tlen = body[0] << 8 | body[1]
@@ -522,8 +692,8 @@ class Client:
         props = b""
         if self.v5:
             plen, i2 = read_varint(body, i)
-            if plen is None:
-                raise ProtocolError("truncated PUBLISH")
+            if plen is None or i2 + plen > len(body):
+                raise ProtocolError("truncated PUBLISH (properties past its end)")
             props = body[i2:i2 + plen]
             i = i2 + plen
         payload = body[i:]
@@ -571,12 +741,13 @@ class Client:
         with self.lock:
             self._flush()
 
-    def _flush(self):
+    def _flush(self, deadline=None):
         if self._wbuf:
             data = b"".join(self._wbuf)
             del self._wbuf[:]
             self._wlen = 0
-            self._sendall(data)
+            return self._sendall(data, deadline)
+        return None
 
     def _send(self, data):
         """Send (or collect, when corked) under the lock."""
@@ -590,19 +761,17 @@ class Client:
             return True
         return self._sendall(data)
 
-    def _sendall(self, data):
-        """A failed write shuts the socket so the reader reconnects."""
+    def _sendall(self, data, deadline=None):
+        """Write under the lock. A write that fails, makes no progress for ``send_timeout`` or
+        passes ``deadline`` shuts the socket, so the reader drops the connection and makes it again."""
         sock = self.sock
         if sock is None:
             return False
         try:
-            sock.sendall(data)
+            _send_bytes(sock, data, deadline)
         except OSError:
             self.connected = False
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            _abort(sock)
             return False
         self._last_out = time.monotonic()
         return True
@@ -699,8 +868,31 @@ class Client:
                 self._waiting -= 1
 
 
+
+
 class _Refused(Exception):
     pass
+
+
+def _send_bytes(sock, data, deadline=None):
+    """Write all of ``data`` on a socket with a timeout (its send timeout): each call waits at most
+    that long for room (no progress: socket.timeout), and the whole write ends at ``deadline``
+    (monotonic seconds) if given. A slow peer that keeps reading is not a dead one."""
+    view = memoryview(data)
+    while view:
+        if deadline is not None and time.monotonic() > deadline:
+            raise socket.timeout("write deadline passed with %d bytes unsent" % len(view))
+        sent = sock.send(view)
+        view = view[sent:]
+
+
+def _abort(sock):
+    """Shut a socket both ways without closing it: a thread blocked writing or reading on it
+    returns at once (close from another thread would not wake it), and its owner then closes it."""
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the TCP socket under TLS as well
+    except (OSError, ValueError, TypeError):
+        pass
 
 
 def _close(sock):

@@ -1,21 +1,34 @@
-"""Exponential backoff with full jitter, and a token-bucket rate cap. MicroPython-clean."""
+"""Exponential backoff with jitter, and a token-bucket rate cap. MicroPython-clean."""
 
 import random
 
 
 class Backoff:
-    """Delays base, 2*base, 4*base ... capped at ``cap`` seconds, each drawn uniformly from [0, d]."""
+    """Delays base, base*factor, base*factor**2 ... capped at ``cap`` seconds, each drawn uniformly
+    from [(1 - spread) * d, d].
 
-    def __init__(self, base=0.2, cap=30.0, rng=None):
+    The defaults (0.7 s growing by 1.4, half of each step jittered) reconnect soon after an outage
+    ends (median 0.9 s after a 5 s outage, in simulation and on loopback; see docs/HARDENING.md) while
+    a peer that fails every attempt gets at most 7 in its first 8 s; the jitter spreads a fleet that
+    lost its broker at the same moment. ``reset`` starts over (the owner calls it once a connection
+    has proved good)."""
+
+    def __init__(self, base=0.7, cap=30.0, rng=None, factor=1.4, spread=0.5):
         self.base = base
         self.cap = cap
+        self.factor = factor
+        self.spread = min(1.0, max(0.0, spread))
         self.attempt = 0
         self.rng = rng or random.Random()
 
+    def step(self):
+        """The current step's upper bound in seconds (before jitter)."""
+        return min(self.cap, self.base * (self.factor ** min(self.attempt, 64)))
+
     def next_delay(self):
-        d = min(self.cap, self.base * (2 ** self.attempt))
+        d = self.step()
         self.attempt += 1
-        return self.rng.uniform(0, d)
+        return self.rng.uniform(d * (1.0 - self.spread), d)
 
     def reset(self):
         self.attempt = 0

@@ -16,6 +16,10 @@ whose PUBACK arrived, so a link lost mid-drain resends from the first unacknowle
 The connection is the sidecar's own MQTT client (``transports/mqtt_wire.py``: standard library,
 ``ssl`` for TLS with the device certificate): it reconnects with this uplink's backoff and resends
 the batches still open, in order, so the cursor only ever moves over what the broker acknowledged.
+A connection counts as good (the backoff starts over) only once the broker acknowledged a batch
+on it, or it had nothing to send: a broker that accepts the connection and then drops it at the
+first publish (AWS IoT Core does so for a publish its policy denies) gets ever longer waits, not a
+reconnect storm. ``stop`` returns within its timeout even when the broker stopped reading.
 """
 
 import collections
@@ -43,7 +47,8 @@ class MqttUplink:
         tls = {"ca": ca, "cert": cert, "key": key} if (ca or cert) else None
         self.client = Client(host, port, client_id or "", v5=protocol == "5", keepalive=keepalive, tls=tls,
                              username=username, password=password, on_connect=self._on_connect,
-                             on_disconnect=self._on_disconnect, log=self._log, backoff=self.backoff)
+                             on_disconnect=self._on_disconnect, log=self._log, backoff=self.backoff,
+                             auto_good=False)
         self._lock = threading.Lock()
         self._connected = threading.Event()
         self._stop = threading.Event()
@@ -63,6 +68,8 @@ class MqttUplink:
     # ---- the client's reader thread ---------------------------------------------------------
     def _on_connect(self, client):
         self._connected.set()
+        if not self._open and self.store.stats()["backlog"] == 0:
+            client.mark_good()  # nothing to prove it with: an idle link counts as good
 
     def _on_disconnect(self, client, reason):
         self.disconnects += 1
@@ -84,6 +91,7 @@ class MqttUplink:
             if upto is not None:
                 self.store.commit(upto)
                 self.last_delivery = time.time()
+                self.client.mark_good()  # an acknowledged batch: this connection is good
 
     def _pump(self):
         """Send batches while connected and under the in-flight cap; returns whether any went."""
@@ -130,17 +138,32 @@ class MqttUplink:
         return self
 
     def stop(self, timeout=5.0):
+        """Stop within ``timeout`` seconds: a publish blocked on a broker that stopped reading is
+        cut short by closing the connection under it."""
+        end = time.monotonic() + timeout
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout)
+            self._thread.join(min(1.0, timeout))
+            if self._thread.is_alive():
+                self.client.stop(max(0.0, end - time.monotonic()))
+                self._thread.join(max(0.0, end - time.monotonic()))
 
-    def drain(self, timeout=30.0):
-        """Wait until everything stored so far is delivered (True) or ``timeout`` passes."""
+    def drain(self, timeout=30.0, while_delivering=False):
+        """Wait until everything stored so far is delivered (True) or ``timeout`` passes; with
+        ``while_delivering``, give up (False) as soon as the link is down or nothing was delivered
+        for 2 s (a stopping sidecar: what is not delivered stays in the store for the next run)."""
         deadline = time.monotonic() + timeout
+        moved_at, last = time.monotonic(), None
         while time.monotonic() < deadline:
             st = self.store.stats()
             if st["backlog"] == 0:
                 return True
+            if while_delivering:
+                now = time.monotonic()
+                if st["committed_seq"] != last:
+                    moved_at, last = now, st["committed_seq"]
+                if not self._connected.is_set() or now - moved_at > 2.0:
+                    return False
             time.sleep(0.01)
         return False
 
