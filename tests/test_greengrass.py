@@ -117,6 +117,13 @@ def test_template_defaults_are_the_runtime_defaults_and_the_grants_are_exact():
     assert re.findall(r"\{configuration:([^}]*)\}", text) == ["/logLevel"] * 3
 
 
+def test_the_runtime_imports_no_packaging_code():
+    code = ("import sys, edge_ssre.adapters.greengrass; print(sorted(m for m in ('subprocess', 'yaml', 'zipfile', "
+            "'edge_ssre.adapters.greengrass_build', 'awsiot') if m in sys.modules))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and res.stdout.strip() == "[]", res.stdout + res.stderr
+
+
 def test_nucleus_matching_semantics():
     assert gg.glob_match("guarded/sensors/*", "guarded/sensors/a/b") and not gg.glob_match("guarded/sensors/*", "x")
     assert gg.glob_match("sensors/#", "sensors/#") and not gg.glob_match("sensors/#", "sensors/a")

@@ -109,6 +109,17 @@ def test_a_batch_stays_under_iot_cores_limit_and_the_cursor_covers_only_what_was
     assert sent == seqs and batches > 1
 
 
+def test_a_batch_holds_at_most_500_events_for_an_iot_rules_firehose_batch(tmp_path):
+    with EventStore(str(tmp_path / "s.ring"), capacity_bytes=1 << 20, durability="none") as store:
+        for i in range(700):
+            store.append(encode({"v": 1, "type": "finding", "device": "g", "boot": "b", "ts": 1.0, "rule": "r",
+                                 "family": "f", "action": "alert", "severity": "low"}))
+        items, msg = ocsf.next_batch(store, 0)
+        assert 100 <= len(items) == len(json.loads(msg)) < 500 and len(msg) <= MAX_MESSAGE_BYTES
+        items, msg = ocsf.next_batch(store, 0, max_bytes=4 << 20)  # a larger budget still stops at 500
+    assert len(items) == len(json.loads(msg)) == ocsf.MAX_EVENTS == 500
+
+
 class FakeIPC:
     """awsiotsdk GreengrassCoreIPCClientV2.publish_to_iot_core's signature (no nucleus runs here)."""
 

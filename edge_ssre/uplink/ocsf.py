@@ -29,6 +29,8 @@ SEVERITY = {"informational": (1, "Informational"), "info": (1, "Informational"),
 DEVICE_TYPE_IOT = 7
 ANALYTIC_RULE = 1
 MAX_FIELD = 512  # characters of a path, topic or id in an event
+# an IoT rule's Firehose action with batchMode takes at most 500 array elements per message
+MAX_EVENTS = 500
 # a batch's reading budget: stored CBOR is several times smaller than the JSON it becomes
 READ_BYTES = 256 * 1024
 
@@ -114,10 +116,10 @@ def encode_event(rec, seq):
 
 def next_batch(store, after_seq, max_bytes=MAX_MESSAGE_BYTES, max_records=MAX_RECORDS):
     """(items, message): the records after ``after_seq`` that fit in one JSON array of at most
-    ``max_bytes``, or ([], b"") when there are none. ``items`` holds exactly the records in the message,
+    ``max_bytes`` and ``MAX_EVENTS`` events, or ([], b"") when there are none. ``items`` holds exactly the records in the message,
     so the caller's cursor moves over those only."""
     from ..store.record import decode
-    stored = store.read(after_seq + 1, max_records=max_records, max_bytes=max(max_bytes, READ_BYTES))
+    stored = store.read(after_seq + 1, max_records=min(max_records, MAX_EVENTS), max_bytes=max(max_bytes, READ_BYTES))
     parts, items, size = [], [], 2
     for seq, payload in stored:
         try:
