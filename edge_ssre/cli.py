@@ -137,7 +137,7 @@ def _register_greengrass(sub):
     gg.add_argument("--bucket", default=None, help="build: S3 bucket for the artifact URI (default: BUCKET_NAME, "
                                                      "which gdk component publish fills in)")
     gg.add_argument("--project", default=None, help="build: the edge_ssre checkout (default: here)")
-    gg.add_argument("--log-level", default=None, choices=("debug", "info", "warn", "error"),
+    gg.add_argument("--log-level", default=None, type=str.lower, choices=("debug", "info", "warn", "error"),
                     help="run: log level (the recipe passes {configuration:/logLevel})")
     gg.set_defaults(run=_greengrass)
 

@@ -237,10 +237,10 @@ def test_the_build_refuses_a_recipe_the_nucleus_would_not_run(tmp_path):
 
 def gdk_available():
     try:
-        import gdk  # noqa: F401
+        import gdk.CLIParser  # noqa: F401
     except ImportError:
         return False
-    return shutil.which("gdk", path=os.path.dirname(sys.executable)) is not None
+    return True
 
 
 @pytest.mark.skipif(not gdk_available(), reason="GDK CLI not installed (tools/dev.sh test installs it from "
@@ -250,11 +250,12 @@ def test_gdk_component_build_on_a_clean_clone(cli_build, tmp_path):
     bindir = os.path.dirname(sys.executable)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(PATH=bindir + os.pathsep + env.get("PATH", ""), AWS_CONFIG_FILE=os.devnull,
-               AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true",
-               # GDK's one network call in `build` is its non-fatal "newer CLI?" check
-               # (gdk/common/utils.py get_latest_cli_version); a refused proxy ends it at once, offline
-               HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9", NO_PROXY="")
-    res = subprocess.run([os.path.join(bindir, "gdk"), "component", "build"], cwd=project, env=env,
+               AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true")
+    # GDK's `gdk` entry point (gdk.CLIParser.main) with one function faked: its non-fatal "is a newer CLI on
+    # GitHub?" check (gdk/common/utils.py get_latest_cli_version), the only network request `build` makes
+    gdk_main = ("import sys, gdk.common.utils as u; u.get_latest_cli_version = lambda: u.cli_version; "
+                "sys.argv[0] = 'gdk'; from gdk.CLIParser import main; main()")
+    res = subprocess.run([sys.executable, "-c", gdk_main, "component", "build"], cwd=project, env=env,
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stdout + res.stderr
     # where GDK's publish looks: GDKProject's artifacts folder and the recipe named like the template
@@ -297,6 +298,7 @@ class FakeNucleus:
         self.configuration = copy.deepcopy(configuration)
         self.subs, self.published, self.iot, self.states, self.reports, self.denied = {}, [], [], [], [], []
         self.on_update = self.on_validate = None
+        self.refuse = set()  # topics this nucleus refuses whatever the policy says (an older nucleus, say)
         self.lock = threading.Lock()
 
     def _authorize(self, service, operation, resource):
@@ -324,6 +326,8 @@ class FakeNucleus:
     def subscribe_to_topic(self, *, topic=None, receive_mode=None, stream_handler=None, on_stream_event=None,
                            on_stream_error=None, on_stream_closed=None):
         self._authorize(gg.PUBSUB, gg.SUBSCRIBE, topic)
+        if topic in self.refuse:
+            raise UnauthorizedError(message="refused: %s" % topic)
         op = FakeOperation()
         self.subs[topic] = (on_stream_event, op)
         return object(), op
@@ -506,6 +510,20 @@ def test_widening_inputs_with_matching_grants_resubscribes_and_switches_to_ocsf(
     nucleus.deploy({"inputs": ["sensors/#"]})
     assert wait_until(lambda: str(out).count("configuration applied") == 2)
     assert nucleus.subs["devices/+/state"][1].closed
+
+
+def test_a_subscription_the_nucleus_refuses_keeps_the_running_route(running):
+    nucleus, out = running
+    acl = copy.deepcopy(nucleus.configuration["accessControl"])
+    acl[gg.PUBSUB][gg.COMPONENT + ":pubsub:1"]["resources"].append("devices/#")
+    acl[gg.PUBSUB][gg.COMPONENT + ":pubsub:2"]["resources"] += ["guarded/devices", "guarded/devices/*",
+                                                                "quarantine/devices", "quarantine/devices/*"]
+    nucleus.refuse.add("devices/#")
+    nucleus.deploy({"accessControl": acl, "inputs": ["sensors/#", "devices/#"], "policy": {"mode": "alert-only"}})
+    assert wait_until(lambda: "subscribing failed" in str(out)), str(out)
+    assert set(nucleus.subs) == {"sensors/#"} and not nucleus.subs["sensors/#"][1].closed
+    nucleus.deliver("sensors/s-1/telemetry", ATTACK)
+    assert nucleus.published[-1][0] == "quarantine/sensors/s-1/telemetry"  # the enforcing policy stays
 
 
 def test_an_invalid_configuration_at_start_stops_the_component(tmp_path, monkeypatch):

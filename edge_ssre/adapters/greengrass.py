@@ -297,9 +297,11 @@ class IpcAdapter:
         self.inputs = tuple(filters)
 
     def reconfigure(self, guard, inputs, output_prefix, quarantine):
-        self.route = (guard, output_prefix.rstrip("/"), quarantine)
+        """Subscribe to the new inputs (raises, the route unchanged, when the nucleus refuses one), then swap
+        the route."""
         if tuple(inputs) != self.inputs:
             self.subscribe(inputs)
+        self.route = (guard, output_prefix.rstrip("/"), quarantine)
 
     def on_stream_error(self, exc):
         self.log("warn", "subscription stream error: %s" % exc)
