@@ -130,13 +130,22 @@ def _register_rig(sub):
 
 def _register_greengrass(sub):
     gg = sub.add_parser("greengrass", help="build or run the AWS IoT Greengrass v2 component")
-    gg.add_argument("action", choices=("build", "run"))
-    gg.add_argument("--out", default="greengrass-build")
-    gg.add_argument("--version", default=None)
-    gg.add_argument("--bucket", default="BUCKET_NAME")
-    gg.add_argument("--config", default=None, help="run: component configuration JSON file")
-    gg.add_argument("--config-json", default=None, help="run: component configuration as JSON text")
-    gg.set_defaults(run=_lazy(".adapters.greengrass", "main"))
+    gg.add_argument("action", choices=("build", "run"),
+                    help="build: the recipe and artifacts GDK publishes (greengrass-build/); run: the Run step")
+    gg.add_argument("--out", default="greengrass-build", help="build: output folder")
+    gg.add_argument("--version", default=None, help="build: component version (default: gdk-config.json's)")
+    gg.add_argument("--bucket", default=None, help="build: S3 bucket for the artifact URI (default: BUCKET_NAME, "
+                                                     "which gdk component publish fills in)")
+    gg.add_argument("--project", default=None, help="build: the edge_ssre checkout (default: here)")
+    gg.add_argument("--log-level", default=None, type=str.lower, choices=("debug", "info", "warn", "error"),
+                    help="run: log level (the recipe passes {configuration:/logLevel})")
+    gg.set_defaults(run=_greengrass)
+
+
+def _greengrass(args):
+    # the build is host-side packaging; the component's runtime module never imports it
+    module = ".adapters.greengrass_build" if args.action == "build" else ".adapters.greengrass"
+    return _lazy(module, "main")(args)
 
 
 def _register_bundle(sub):

@@ -29,6 +29,11 @@ case "${1:-test}" in
         npm install --prefix tests/micropython --no-package-lock --no-audit --no-fund --silent >/dev/null
         npm install --prefix tests/brokers --no-package-lock --no-audit --no-fund --silent >/dev/null  # aedes (interop tests)
         venv dev
+        # the Greengrass Development Kit CLI is not on PyPI: install the vendored wheel when the shared folder has it
+        # (tests/test_greengrass.py runs `gdk component build`, and says in one line that it skipped when absent)
+        GDK_WHEEL=../shared/vendor/gdk-1.6.2-py3-none-any.whl
+        [ ! -f "$GDK_WHEEL" ] || "$VENV/bin/python" -m pip show -q gdk >/dev/null 2>&1 \
+            || "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$GDK_WHEEL"
         # MicroPython's own type stubs for the ESP32 port, kept out of the venv (they shadow the stdlib's)
         [ -d tests/micropython/typings/stdlib ] || "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
             --target tests/micropython/typings "micropython-esp32-stubs>=1.22" >/dev/null

@@ -1,225 +1,510 @@
-"""edge_ssre as an AWS IoT Greengrass v2 component.
+"""edge_ssre as an AWS IoT Greengrass v2 component: the Run step inside the nucleus.
 
-    edge-ssre greengrass build [--out greengrass-build] [--version 0.1.0] [--bucket BUCKET]
-    edge-ssre greengrass run --config CONFIG.json      # the component's Run step
+    edge-ssre greengrass run [--log-level info]          # the recipe's Run script
 
-``build`` writes what the GDK's custom build produces: ``greengrass-build/recipes/<name>-<v>.json``
-and ``greengrass-build/artifacts/<name>/<v>/`` holding the wheel; ``gdk-config.json`` at the project
-root points the GDK at it. Inside the nucleus (``AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT``
-is set) the component talks IPC (awsiotsdk ``GreengrassCoreIPCClientV2``): it subscribes to the
-configured local topics, republishes what passes, forwards security events with
-``publish_to_iot_core``, follows configuration updates and reports its state. Outside a nucleus the
-same config runs the MQTT sidecar.
+The component reads its whole configuration over IPC (``GetConfiguration``), validates it, subscribes
+to its input topics, republishes what passes under ``outputPrefix`` (blocked messages under
+``quarantine``, or nowhere), stores security events and forwards them to AWS IoT Core with
+``PublishToIoTCore`` (CBOR batches, or OCSF JSON with ``uplink.format: ocsf``). It follows
+``SubscribeToValidateConfigurationUpdates`` (a deployment with a bad configuration is reported
+REJECTED before the nucleus applies it) and ``SubscribeToConfigurationUpdate`` (an applied update
+is read, validated and swapped in whole; a bad one is logged and the running configuration stays).
+
+The recipe template (``recipe.yaml`` at the project root) is the source of the default
+configuration and of the access control; ``DEFAULTS`` below mirrors its DefaultConfiguration
+(tests/test_greengrass.py holds them equal) and fills keys a configuration lacks. Packaging is
+host-side (``tools/build_greengrass.py``) and never imported here. awsiotsdk is imported only
+inside the nucleus; its messages become Envelopes at this edge and go no further.
 """
 
 import json
 import os
-import subprocess
+import signal
 import sys
+import threading
 import time
 
+from ..errors import PolicyError, SsreError
+
 COMPONENT = "com.edgessre.Guard"
-PUBLISHER = "edge_ssre"
-ARCHS = ("aarch64", "armv7l", "amd64")
-DEFAULT_CONFIGURATION = {
+THING_VARIABLE = "{iot:thingName}"
+WORK_VARIABLE = "{work:path}"
+LOG_LEVELS = ("debug", "info", "warn", "error")
+UPLINK_FORMATS = ("cbor", "ocsf")
+# AWS IoT Core: a topic is at most 256 bytes with at most 7 slashes (8 levels) for rules to route it
+MAX_IOT_TOPIC_BYTES = 256
+MAX_IOT_TOPIC_LEVELS = 8
+PUBSUB = "aws.greengrass.ipc.pubsub"
+MQTTPROXY = "aws.greengrass.ipc.mqttproxy"
+SUBSCRIBE = "aws.greengrass#SubscribeToTopic"
+PUBLISH = "aws.greengrass#PublishToTopic"
+PUBLISH_IOT = "aws.greengrass#PublishToIoTCore"
+# configuration updates arrive one per changed key; wait this long for the rest of a deployment's keys
+UPDATE_SETTLE_S = 0.02
+
+DEFAULTS = {
     "profile": "greengrass-core",
+    "logLevel": "info",
     "inputs": ["sensors/#"],
     "outputPrefix": "guarded",
     "quarantine": "quarantine",
-    "eventsTopic": "edge-ssre/{iot:thingName}/events",
-    "storePath": "{work:path}/events.ring",
+    "storePath": WORK_VARIABLE + "/events.ring",
+    "uplink": {"topic": "edge-ssre/" + THING_VARIABLE + "/events", "format": "cbor"},
     "policy": {"mode": "enforce"},
     "telemetry": {"unknown_topics": "alert"},
-    "accessControl": {
-        "aws.greengrass.ipc.pubsub": {
-            COMPONENT + ":pubsub:1": {
-                "policyDescription": "Read device telemetry and republish what passes inspection.",
-                "operations": ["aws.greengrass#SubscribeToTopic", "aws.greengrass#PublishToTopic"],
-                "resources": ["*"],
-            }
-        },
-        "aws.greengrass.ipc.mqttproxy": {
-            COMPONENT + ":mqttproxy:1": {
-                "policyDescription": "Forward security events to AWS IoT Core.",
-                "operations": ["aws.greengrass#PublishToIoTCore"],
-                "resources": ["edge-ssre/*"],
-            }
-        },
-    },
 }
+KNOWN_KEYS = tuple(DEFAULTS) + ("accessControl",)
 
 
-def recipe(version, wheel_name, bucket="BUCKET_NAME"):
-    """The component recipe (RecipeFormatVersion 2020-01-25) as a dict."""
-    uri = "s3://%s/%s/%s/%s" % (bucket, COMPONENT, version, wheel_name)
-    venv = "{work:path}/venv"
-    install = ("python3 -m venv %s && %s/bin/pip install --upgrade --quiet pip && "
-               "%s/bin/pip install --quiet '{artifacts:path}/%s[aws]'" % (venv, venv, venv, wheel_name))
-    run = ("%s/bin/edge-ssre greengrass run --config-json '{configuration:/}'" % venv)
-    manifests = []
-    for arch in ARCHS:
-        manifests.append({
-            "Platform": {"os": "linux", "architecture": arch},
-            "Lifecycle": {"Install": {"Script": install, "Timeout": 900}, "Run": {"Script": run}},
-            "Artifacts": [{"URI": uri, "Unarchive": "NONE"}],
-        })
-    return {
-        "RecipeFormatVersion": "2020-01-25",
-        "ComponentName": COMPONENT,
-        "ComponentVersion": version,
-        "ComponentType": "aws.greengrass.generic",
-        "ComponentDescription": "edge_ssre: inspects device telemetry and events for attacks, guards topics, "
-                                "schemas and rates, and forwards security events to AWS IoT Core.",
-        "ComponentPublisher": PUBLISHER,
-        "ComponentConfiguration": {"DefaultConfiguration": DEFAULT_CONFIGURATION},
-        "ComponentDependencies": {"aws.greengrass.Nucleus": {"VersionRequirement": ">=2.9.0", "DependencyType": "SOFT"}},
-        "Manifests": manifests,
-    }
+# ---- configuration ------------------------------------------------------------------------------
+class Settings:
+    """One validated component configuration; built whole, then swapped in whole."""
+
+    __slots__ = ("raw", "profile_name", "profile", "log_level", "inputs", "output_prefix", "quarantine",
+                 "store_path", "uplink_topic", "uplink_format", "policy", "telemetry", "access_control")
+
+    def same_guard(self, other):
+        """Whether ``other`` inspects exactly as this one does (same profile, policy and telemetry)."""
+        return all(self.raw.get(k) == other.raw.get(k) for k in ("profile", "policy", "telemetry"))
 
 
-def gdk_config(bucket="BUCKET_NAME", region="eu-west-1"):
-    return {
-        "component": {COMPONENT: {
-            "author": PUBLISHER, "version": "NEXT_PATCH",
-            "build": {"build_system": "custom", "custom_build_command": ["edge-ssre", "greengrass", "build"]},
-            "publish": {"bucket": bucket, "region": region},
-        }},
-        "gdk_version": "1.6.0",
-    }
+def _fail(key, text):
+    return PolicyError("component configuration %r: %s" % (key, text))
 
 
-def build(out="greengrass-build", version=None, bucket="BUCKET_NAME", root=None):
-    """Write recipes/ and artifacts/ the way the GDK lays them out; returns the recipe path."""
-    from .. import __version__
-    version = version or __version__
-    root = root or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-    art = os.path.join(out, "artifacts", COMPONENT, version)
-    rec_dir = os.path.join(out, "recipes")
-    os.makedirs(art, exist_ok=True)
-    os.makedirs(rec_dir, exist_ok=True)
-    res = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--disable-pip-version-check",
-                          "-w", art, root], capture_output=True, text=True)
-    if res.returncode != 0:
-        raise OSError("building the wheel failed: %s" % (res.stderr.strip().splitlines() or ["?"])[-1])
-    wheels = [f for f in os.listdir(art) if f.endswith(".whl")]
-    if not wheels:
-        raise OSError("no wheel was built in %s" % art)
-    path = os.path.join(rec_dir, "%s-%s.json" % (COMPONENT, version))
-    with open(path, "w") as fh:
-        json.dump(recipe(version, sorted(wheels)[-1], bucket), fh, indent=2)
-    gdk = os.path.join(root, "gdk-config.json")
-    if not os.path.exists(gdk):  # the project's own file wins; this only bootstraps a missing one
-        with open(gdk, "w") as fh:
-            json.dump(gdk_config(bucket), fh, indent=2)
-    return path
+def _text(conf, key, allow_empty=False):
+    value = conf.get(key, DEFAULTS.get(key))
+    if value is None and allow_empty:
+        return ""
+    if not isinstance(value, str) or (not value and not allow_empty):
+        raise _fail(key, "must be a%s string, got %r" % ("" if allow_empty else " non-empty", value))
+    return value
+
+
+def _prefix(conf, key, allow_empty=False):
+    value = _text(conf, key, allow_empty).strip("/")
+    if any(c in value for c in "#+*\0"):
+        raise _fail(key, "is a topic prefix: no MQTT wildcards (# +), '*' or NUL, got %r" % value)
+    return value
+
+
+def _filter_reaches(levels, prefix_levels):
+    """Whether the MQTT filter (levels) matches some topic under ``prefix/``."""
+    for i, p in enumerate(prefix_levels):
+        if i >= len(levels):
+            return False
+        if levels[i] == "#":
+            return True
+        if levels[i] != "+" and levels[i] != p:
+            return False
+    return len(levels) > len(prefix_levels)
+
+
+def parse_configuration(conf, thing="device", work="."):
+    """A ``Settings`` from the component configuration (a dict from GetConfiguration, or a deployment's
+    proposed configuration); raises PolicyError (a ValueError) naming the key. ``{iot:thingName}`` and
+    ``{work:path}`` left in by a nucleus that does not interpolate configuration are filled in here."""
+    from ..policy import Policy
+    from ..profiles import load_profile
+    from ..telemetry.policy import TelemetryPolicy
+    from ..telemetry.topic_filter import compile_filter
+    if not isinstance(conf, dict):
+        raise _fail("/", "must be a JSON object, got %s" % type(conf).__name__)
+    for key in conf:
+        if key not in KNOWN_KEYS:
+            raise _fail(key, "unknown key; expected one of %s" % ", ".join(KNOWN_KEYS))
+    s = Settings()
+    s.raw = conf
+    s.profile_name = _text(conf, "profile")
+    s.profile = load_profile(s.profile_name)
+    s.log_level = _text(conf, "logLevel").lower()
+    if s.log_level not in LOG_LEVELS:
+        raise _fail("logLevel", "must be one of %s, got %r" % (", ".join(LOG_LEVELS), s.log_level))
+    inputs = conf.get("inputs", DEFAULTS["inputs"])
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    if not isinstance(inputs, list) or not inputs:
+        raise _fail("inputs", "must be a non-empty list of MQTT topic filters")
+    s.output_prefix = _prefix(conf, "outputPrefix")
+    s.quarantine = _prefix(conf, "quarantine", allow_empty=True) or None
+    outputs = [p.split("/") for p in (s.output_prefix, s.quarantine) if p]
+    for f in inputs:
+        try:
+            levels = compile_filter(f)
+        except ValueError as exc:
+            raise _fail("inputs", str(exc)) from None
+        for out in outputs:
+            if _filter_reaches(levels, out):
+                raise _fail("inputs", "%r matches the guard's own output under %s/: it would read "
+                                      "what it republishes" % (f, "/".join(out)))
+    s.inputs = tuple(dict.fromkeys(inputs))
+    store = _text(conf, "storePath")
+    s.store_path = store.replace(WORK_VARIABLE, work)
+    up = conf.get("uplink", DEFAULTS["uplink"])
+    if not isinstance(up, dict):
+        raise _fail("uplink", "must be an object { topic, format }")
+    for key in up:
+        if key not in ("topic", "format"):
+            raise _fail("uplink." + key, "unknown key; expected topic or format")
+    topic = up.get("topic", DEFAULTS["uplink"]["topic"])
+    if not isinstance(topic, str) or not topic:
+        raise _fail("uplink.topic", "must be a non-empty string")
+    s.uplink_topic = topic.replace(THING_VARIABLE, thing)
+    if any(c in s.uplink_topic for c in "#+\0") or s.uplink_topic.startswith("$"):
+        raise _fail("uplink.topic", "must be a plain topic (no wildcards, not a reserved $ topic), got %r" % topic)
+    if len(s.uplink_topic.encode()) > MAX_IOT_TOPIC_BYTES or s.uplink_topic.count("/") >= MAX_IOT_TOPIC_LEVELS:
+        raise _fail("uplink.topic", "AWS IoT Core takes at most %d bytes and %d levels, got %r"
+                    % (MAX_IOT_TOPIC_BYTES, MAX_IOT_TOPIC_LEVELS, s.uplink_topic))
+    s.uplink_format = up.get("format", DEFAULTS["uplink"]["format"])
+    if s.uplink_format not in UPLINK_FORMATS:
+        raise _fail("uplink.format", "must be one of %s, got %r" % (", ".join(UPLINK_FORMATS), s.uplink_format))
+    s.policy = Policy.from_dict(conf.get("policy", DEFAULTS["policy"]))
+    tel = conf.get("telemetry", DEFAULTS["telemetry"])
+    s.telemetry = TelemetryPolicy.from_dict(tel, profile=s.profile) if tel else None
+    acl = conf.get("accessControl")
+    if acl is not None and not isinstance(acl, dict):
+        raise _fail("accessControl", "must be an object of IPC services")
+    s.access_control = acl
+    return s
+
+
+# ---- least privilege: the topics a configuration uses, as the nucleus authorizes them -------------
+def _publish_globs(prefix, filt):
+    """Pub/sub resources (the nucleus matches them with '*' globs, MQTT wildcards literal) that cover
+    every topic ``prefix/<topic matching filt>``: '+' becomes '*', a trailing '#' the parent and '/*'."""
+    levels = ["*" if lv == "+" else lv for lv in filt.split("/")]
+    if levels[-1] != "#":
+        return ["/".join([prefix] + levels)]
+    base = "/".join([prefix] + levels[:-1])
+    return ([base] if len(levels) > 1 else []) + [base + "/*"]
+
+
+def required_grants(settings):
+    """{service: {operation: [resources]}}: exactly what this configuration publishes and subscribes to.
+    The uplink's thing name is a '+' level (the nucleus matches IoT Core topics MQTT-style), so the
+    grant holds whether or not the nucleus interpolates ``{iot:thingName}`` in configuration."""
+    publish = []
+    for prefix in (settings.output_prefix, settings.quarantine):
+        if prefix:
+            for f in settings.inputs:
+                publish.extend(g for g in _publish_globs(prefix, f) if g not in publish)
+    raw_topic = settings.raw.get("uplink", DEFAULTS["uplink"]).get("topic", DEFAULTS["uplink"]["topic"])
+    iot_topic = raw_topic.replace(THING_VARIABLE, "+")
+    return {PUBSUB: {SUBSCRIBE: list(settings.inputs), PUBLISH: publish},
+            MQTTPROXY: {PUBLISH_IOT: [iot_topic]}}
+
+
+def glob_match(pattern, text):
+    """The nucleus's pub/sub resource match: '*' is any run of characters ('/' too); nothing else is special."""
+    parts = pattern.split("*")
+    if len(parts) == 1:
+        return pattern == text
+    if not text.startswith(parts[0]) or not text.endswith(parts[-1]) or len(text) < len(parts[0]) + len(parts[-1]):
+        return False
+    pos, end = len(parts[0]), len(text) - len(parts[-1])
+    for mid in parts[1:-1]:
+        pos = text.find(mid, pos, end)
+        if pos < 0:
+            return False
+        pos += len(mid)
+    return True
+
+
+def mqtt_resource_match(pattern, topic):
+    """The nucleus's IoT Core resource match: MQTT wildcards ('+' a level, '#' the rest) and '*' globs."""
+    from ..telemetry.topic_filter import compile_filter, matches
+    if "*" in pattern:
+        return glob_match(pattern, topic)
+    try:
+        return matches(compile_filter(pattern), topic.split("/"))
+    except ValueError:
+        return pattern == topic
+
+
+def granted(acl, service, operation):
+    """Resources that ``accessControl`` grants for one service and operation."""
+    out = []
+    for policy in ((acl or {}).get(service) or {}).values():
+        if isinstance(policy, dict) and operation in (policy.get("operations") or ()):
+            out.extend(r for r in (policy.get("resources") or ()) if isinstance(r, str))
+    return out
+
+
+def authorized(acl, service, operation, resource):
+    match = mqtt_resource_match if service == MQTTPROXY else glob_match
+    return any(match(g, resource) for g in granted(acl, service, operation))
+
+
+def missing_grants(settings, acl=None):
+    """'service operation resource' lines the configuration needs and ``accessControl`` does not grant
+    (a required resource counts as granted when a granted pattern matches its text)."""
+    acl = settings.access_control if acl is None else acl
+    out = []
+    for service, ops in required_grants(settings).items():
+        for op, resources in ops.items():
+            out.extend("%s %s %s" % (service, op, r) for r in resources if not authorized(acl, service, op, r))
+    return out
+
+
+# ---- the component ------------------------------------------------------------------------------
+class Log:
+    """Lines on stderr, which the nucleus writes to /greengrass/v2/logs/com.edgessre.Guard.log."""
+
+    def __init__(self, level="info", stream=None):
+        self.level = LOG_LEVELS.index(level) if level in LOG_LEVELS else 1
+        self.stream = stream or sys.stderr
+
+    def __call__(self, level, text):
+        if LOG_LEVELS.index(level) >= self.level:
+            self.stream.write("edge-ssre %s: %s\n" % (level.upper(), text))
+            self.stream.flush()
 
 
 class IpcAdapter:
-    """Telemetry over Greengrass IPC: SDK messages become Envelopes at this edge and go no further."""
+    """Telemetry over Greengrass IPC: SDK messages become Envelopes at this edge and go no further.
+    ``route`` (guard, output prefix, quarantine) is one tuple, swapped whole on reconfiguration."""
 
-    def __init__(self, guard, client, inputs, output_prefix="guarded", quarantine=None):
-        self.guard = guard
+    MAX_LOGGED_DENIALS = 32
+
+    def __init__(self, guard, client, inputs, output_prefix="guarded", quarantine=None, log=None):
         self.client = client
-        self.inputs = list(inputs)
-        self.output_prefix = output_prefix.rstrip("/")
-        self.quarantine = quarantine
-        self.counts = {"messages": 0, "allowed": 0, "blocked": 0, "errors": 0}
+        self.route = (guard, output_prefix.rstrip("/"), quarantine)
+        self.inputs = tuple(inputs)
+        self.operations = {}
+        self.log = log or Log()
+        self.counts = {"messages": 0, "allowed": 0, "blocked": 0, "errors": 0, "unauthorized": 0}
+
+    @property
+    def guard(self):
+        return self.route[0]
 
     def start(self):
-        for topic in self.inputs:
-            self.client.subscribe_to_topic(topic=topic, on_stream_event=self.on_event,
-                                           on_stream_error=lambda exc: False)
+        self.subscribe(self.inputs)
+
+    def subscribe(self, filters):
+        """Subscribe to ``filters`` not yet held, then close the streams of the others."""
+        for f in filters:
+            if f not in self.operations:
+                _, op = self.client.subscribe_to_topic(topic=f, on_stream_event=self.on_event,
+                                                       on_stream_error=self.on_stream_error)
+                self.operations[f] = op
+        for f in [f for f in self.operations if f not in filters]:
+            op = self.operations.pop(f)
+            try:
+                op.close()
+            except Exception as exc:  # the SDK raises its own types; the stream is gone either way
+                self.log("warn", "closing the subscription to %s: %s" % (f, exc))
+        self.inputs = tuple(filters)
+
+    def reconfigure(self, guard, inputs, output_prefix, quarantine):
+        """Subscribe to the new inputs (raises, the route unchanged, when the nucleus refuses one), then swap
+        the route."""
+        if tuple(inputs) != self.inputs:
+            self.subscribe(inputs)
+        self.route = (guard, output_prefix.rstrip("/"), quarantine)
+
+    def on_stream_error(self, exc):
+        self.log("warn", "subscription stream error: %s" % exc)
+        return False  # keep the stream
 
     def on_event(self, event):
         try:
             self.handle(event)
-        except Exception:  # a malformed IPC message must not end the subscription
+        except Exception as exc:  # a malformed IPC message or a refused publish must not end the subscription
             self.counts["errors"] += 1
+            if type(exc).__name__ == "UnauthorizedError":
+                self.counts["unauthorized"] += 1
+                if self.counts["unauthorized"] <= self.MAX_LOGGED_DENIALS:
+                    self.log("error", "the nucleus refused a publish (widen accessControl): %s" % exc)
 
     def handle(self, event):
         from awsiot.greengrasscoreipc.model import BinaryMessage, PublishMessage
         from ..envelope import Envelope
         if event.binary_message is not None:
-            payload = event.binary_message.message
-            topic = event.binary_message.context.topic if event.binary_message.context else None
+            msg = event.binary_message
+            payload = msg.message
         else:
-            payload = event.json_message.message
-            topic = event.json_message.context.topic if event.json_message.context else None
+            msg = event.json_message
+            payload = json.dumps(msg.message).encode()
+        topic = msg.context.topic if msg.context is not None else None
+        guard, output_prefix, quarantine = self.route
         self.counts["messages"] += 1
-        verdict = self.guard.inspect_envelope(Envelope(payload, "mqtt", topic, None))
+        verdict = guard.inspect_envelope(Envelope(payload, "mqtt", topic, None))
         if verdict.action == "block":
             self.counts["blocked"] += 1
-            if not self.quarantine:
+            if not quarantine:
                 return
-            out = "%s/%s" % (self.quarantine, topic)
+            out = "%s/%s" % (quarantine, topic)
         else:
             self.counts["allowed"] += 1
-            out = "%s/%s" % (self.output_prefix, topic)
-        data = payload if isinstance(payload, (bytes, bytearray)) else json.dumps(payload).encode()
-        self.client.publish_to_topic(topic=out, publish_message=PublishMessage(binary_message=BinaryMessage(message=data)))
+            out = "%s/%s" % (output_prefix, topic)
+        self.client.publish_to_topic(topic=out, publish_message=PublishMessage(binary_message=BinaryMessage(
+            message=payload)))
 
 
-def guard_from_configuration(conf, sink=None):
-    """A Guard built from the component configuration (policy, telemetry, profile)."""
-    from ..guard import Guard
-    from ..policy import Policy
-    from ..profiles import load_profile
-    from ..telemetry.guard import TelemetryGuard
-    from ..telemetry.policy import TelemetryPolicy
-    prof = load_profile(conf.get("profile", "greengrass-core"))
-    tel = TelemetryPolicy.from_dict(conf["telemetry"], profile=prof) if conf.get("telemetry") else None
-    return Guard(policy=Policy.from_dict(conf.get("policy", {})), profile=prof,
-                 telemetry=TelemetryGuard(tel) if tel else None, sink=sink)
+class Component:
+    """The Run step: configuration over IPC, the guard, the adapter, the store and the uplink."""
+
+    def __init__(self, client, thing="device", work=".", log=None):
+        self.client = client
+        self.thing = thing
+        self.work = work
+        self.log = log or Log()
+        self.settings = None
+        self.store = self.adapter = self.uplink = None
+        self.updates = {"applied": 0, "rejected": 0, "validated": 0, "refused": 0}
+        self.last_error = None
+        self._pending = threading.Event()
+        self._wake = threading.Event()
+        self._apply_lock = threading.Lock()
+
+    # ---- configuration --------------------------------------------------------------------
+    def check(self, conf):
+        """Settings for ``conf``, or PolicyError naming what is wrong (including missing grants)."""
+        settings = parse_configuration(conf, self.thing, self.work)
+        missing = missing_grants(settings)
+        if settings.access_control is not None and missing:
+            raise PolicyError("component configuration 'accessControl' does not grant what the configuration "
+                              "uses: %s" % "; ".join(missing))
+        return settings
+
+    def read_configuration(self):
+        return self.client.get_configuration(key_path=[]).value or {}
+
+    def guard_for(self, settings, sink):
+        from ..guard import Guard
+        from ..telemetry.guard import TelemetryGuard
+        return Guard(policy=settings.policy, profile=settings.profile,
+                     telemetry=TelemetryGuard(settings.telemetry) if settings.telemetry else None, sink=sink)
+
+    # ---- IPC handlers (the SDK's threads) ----------------------------------------------------------
+    def on_validate(self, event):
+        """A deployment proposes a configuration: report ACCEPTED or REJECTED (with the reason)."""
+        from awsiot.greengrasscoreipc.model import ConfigurationValidityReport, ConfigurationValidityStatus
+        ev = event.validate_configuration_update_event
+        try:
+            self.check(ev.configuration)
+            status, message = ConfigurationValidityStatus.ACCEPTED, "edge_ssre accepts the configuration"
+            self.updates["validated"] += 1
+        except (SsreError, ValueError) as exc:
+            status, message = ConfigurationValidityStatus.REJECTED, str(exc)
+            self.updates["refused"] += 1
+            self.log("error", "rejected deployment %s: %s" % (ev.deployment_id, exc))
+        self.client.send_configuration_validity_report(configuration_validity_report=ConfigurationValidityReport(
+            status=status, deployment_id=ev.deployment_id, message=message[:1000]))
+
+    def on_update(self, event):
+        self._pending.set()
+        self._wake.set()
+
+    # ---- applying ----------------------------------------------------------------------------
+    def apply_update(self):
+        """Read the configuration, validate it and swap it in; a bad one is reported and the running
+        configuration stays. Returns whether anything changed."""
+        with self._apply_lock:
+            try:
+                new = self.check(self.read_configuration())
+            except (SsreError, ValueError) as exc:
+                self.updates["rejected"] += 1
+                self.last_error = str(exc)
+                self.log("error", "configuration update rejected; the running configuration stays: %s" % exc)
+                return False
+            except Exception as exc:  # IPC failure: try again on the next update
+                self.last_error = "%s: %s" % (type(exc).__name__, exc)
+                self.log("error", "reading the configuration failed: %s" % self.last_error)
+                return False
+            old = self.settings
+            guard = self.adapter.guard
+            if not new.same_guard(old):
+                guard = self.guard_for(new, guard.sink)
+            try:
+                self.adapter.reconfigure(guard, new.inputs, new.output_prefix, new.quarantine)
+            except Exception as exc:  # e.g. UnauthorizedError on a new input: keep the old route
+                self.updates["rejected"] += 1
+                self.last_error = "%s: %s" % (type(exc).__name__, exc)
+                self.adapter.subscribe(old.inputs)
+                self.log("error", "configuration update rejected (subscribing failed); the running "
+                                  "configuration stays: %s" % self.last_error)
+                return False
+            self.uplink.topic = new.uplink_topic
+            self.uplink.set_format(new.uplink_format)
+            self.log.level = LOG_LEVELS.index(new.log_level)
+            if new.store_path != old.store_path or new.profile_name != old.profile_name:
+                self.log("warn", "storePath and the profile's store size take effect when the component restarts")
+            self.settings = new
+            self.updates["applied"] += 1
+            self.log("info", "configuration applied: inputs %s, uplink %s (%s)"
+                     % (", ".join(new.inputs), new.uplink_topic, new.uplink_format))
+            return True
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+    def start(self):
+        """Read and validate the configuration, open the store, subscribe, report RUNNING."""
+        from ..store import EventStore
+        from ..store.sink import StoreSink
+        from ..uplink.greengrass_uplink import GreengrassUplink
+        self.settings = s = self.check(self.read_configuration())
+        self.log.level = LOG_LEVELS.index(s.log_level)
+        self.store = EventStore.from_profile(s.profile, path=s.store_path, device=self.thing)
+        guard = self.guard_for(s, StoreSink(self.store, device=self.thing))
+        self.adapter = IpcAdapter(guard, self.client, s.inputs, s.output_prefix, s.quarantine, self.log)
+        self.uplink = GreengrassUplink(self.store, s.uplink_topic, client=self.client, format=s.uplink_format)
+        self.client.subscribe_to_validate_configuration_updates(on_stream_event=self.on_validate)
+        self.client.subscribe_to_configuration_update(key_path=[], on_stream_event=self.on_update)
+        self.adapter.start()
+        self.client.update_state(state="RUNNING")
+        self.log("info", "running on %s: inputs %s -> %s/, events to %s (%s)"
+                 % (self.thing, ", ".join(s.inputs), s.output_prefix, s.uplink_topic, s.uplink_format))
+
+    def run(self, stop=None, interval=1.0):
+        """Drain the uplink every ``interval`` seconds and apply configuration updates as they come."""
+        stop = stop or threading.Event()
+        self.stop_event = stop
+        try:
+            while not stop.is_set():
+                if self._pending.is_set():
+                    time.sleep(UPDATE_SETTLE_S)
+                    self._pending.clear()
+                    self.apply_update()
+                self.uplink.drain_once()
+                self._wake.wait(interval)
+                self._wake.clear()
+        finally:
+            self.uplink.drain_once()
+            self.store.close()
+
+    def stop(self, *_):
+        getattr(self, "stop_event", threading.Event()).set()
+        self._wake.set()
 
 
-def run_component(conf, client=None, stop=None):
-    """The Run step inside a nucleus: IPC in, IPC out, events to IoT Core, configuration updates."""
-    from ..store import EventStore
-    from ..store.sink import StoreSink
-    from ..uplink.greengrass_uplink import GreengrassUplink
+def run_component(client=None, stop=None, interval=1.0, log=None):
+    """Start the component and run it until ``stop`` is set (or SIGTERM); returns the Component."""
     if client is None:
         from awsiot.greengrasscoreipc.clientv2 import GreengrassCoreIPCClientV2
         client = GreengrassCoreIPCClientV2()
-    thing = os.environ.get("AWS_IOT_THING_NAME", "device")
-    store = EventStore.from_profile(conf.get("profile", "greengrass-core"),
-                                    path=conf.get("storePath", "events.ring").replace("{work:path}", os.getcwd()),
-                                    device=thing)
-    guard = guard_from_configuration(conf, StoreSink(store, device=thing))
-    adapter = IpcAdapter(guard, client, conf.get("inputs", ["#"]), conf.get("outputPrefix", "guarded"),
-                         conf.get("quarantine"))
-    uplink = GreengrassUplink(store, conf.get("eventsTopic", "edge-ssre/events").replace("{iot:thingName}", thing),
-                              client=client)
-
-    def on_config(update):  # policy changes are swapped in whole
-        try:
-            new = client.get_configuration(key_path=[]).value
-            guard.reload(policy=new.get("policy", {}))
-        except Exception:
-            pass
-    client.subscribe_to_configuration_update(key_path=[], on_stream_event=on_config)
-    adapter.start()
-    client.update_state(state="RUNNING")
-    try:
-        while stop is None or not stop.is_set():
-            uplink.drain_once()
-            time.sleep(1.0) if stop is None else stop.wait(0.05)
-    finally:
-        uplink.drain_once()
-        store.close()
-    return adapter, uplink
+    comp = Component(client, os.environ.get("AWS_IOT_THING_NAME", "device"), os.getcwd(), log)
+    comp.start()
+    comp.run(stop, interval)
+    return comp
 
 
 def main(args):
-    if args.action == "build":
-        path = build(args.out, args.version, args.bucket)
-        print("wrote %s and %s" % (path, os.path.join(args.out, "artifacts", COMPONENT)))
-        return 0
-    conf = json.loads(args.config_json) if args.config_json else {}
-    if args.config:
-        with open(args.config) as fh:
-            conf = json.load(fh)
-    if os.environ.get("AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT"):
-        run_component(conf)
-        return 0
-    sys.stderr.write("edge-ssre: not inside a Greengrass nucleus; use `edge-ssre run` for the MQTT sidecar\n")
-    return 2
+    """``edge-ssre greengrass run``: the recipe's Run script."""
+    log = Log(args.log_level or "info")
+    if not os.environ.get("AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT"):
+        log("error", "not inside a Greengrass nucleus (no IPC socket); outside one, run the MQTT sidecar: "
+                     "edge-ssre run --config sidecar.toml")
+        return 2
+    from awsiot.greengrasscoreipc.clientv2 import GreengrassCoreIPCClientV2
+    comp = Component(GreengrassCoreIPCClientV2(), os.environ.get("AWS_IOT_THING_NAME", "device"), os.getcwd(), log)
+    try:
+        comp.start()
+    except (SsreError, ValueError) as exc:
+        log("error", "the configuration is invalid; not starting (the deployment fails and, with rollback "
+                     "on, the previous configuration returns): %s" % exc)
+        return 1
+    signal.signal(signal.SIGTERM, comp.stop)
+    comp.run()
+    return 0
+

@@ -510,11 +510,13 @@ def build(conf, label="<args>"):
             max_backoff = float(up.get("max_backoff", 30))
         except (TypeError, ValueError):
             raise where.fail("max_backoff", "must be a number of seconds") from None
+        if up.get("format", "cbor") not in ("cbor", "ocsf"):
+            raise where.fail("format", "must be \"cbor\" (CBOR batches) or \"ocsf\" (OCSF JSON findings)")
         uplink = MqttUplink(store, up.get("host", "127.0.0.1"), int(up.get("port", 8883)),
                             topic=up.get("topic", "edge-ssre/events"), client_id=up.get("client_id"),
                             ca=up.get("ca"), cert=up.get("cert"), key=up.get("key"),
                             rate_limit=float(up.get("rate_limit", 100)),
-                            backoff=Backoff(cap=max(0.2, max_backoff)))
+                            backoff=Backoff(cap=max(0.2, max_backoff)), format=up.get("format", "cbor"))
     guard = Guard(policy=policy, profile=prof, telemetry=TelemetryGuard(tel) if tel else None, sink=sink)
     sc = Sidecar(guard, host, port, inputs, conf.get("output_prefix", "guarded"), conf.get("quarantine"),
                  client_id=client_id, protocol=protocol, tls=tls, username=username, password=password,

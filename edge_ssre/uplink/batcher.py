@@ -35,3 +35,16 @@ def next_batch(store, after_seq, max_bytes=MAX_MESSAGE_BYTES, max_records=MAX_RE
     if not items:
         return [], b""
     return items, encode_batch(items)
+
+
+FORMATS = ("cbor", "ocsf")
+
+
+def reader(fmt="cbor"):
+    """The batch function for an uplink ``format``: "cbor" (this module) or "ocsf" (uplink/ocsf.py, JSON)."""
+    if fmt == "cbor":
+        return next_batch
+    if fmt == "ocsf":
+        from .ocsf import next_batch as ocsf_batch
+        return ocsf_batch
+    raise ValueError("uplink format must be one of %s, got %r" % (", ".join(FORMATS), fmt))

@@ -28,20 +28,21 @@ import time
 
 from .. import guard_threads
 from .backoff import Backoff, RateCap
-from .batcher import MAX_MESSAGE_BYTES, MAX_RECORDS, next_batch
+from .batcher import MAX_MESSAGE_BYTES, MAX_RECORDS, reader
 
 
 class MqttUplink:
     def __init__(self, store, host, port=8883, topic="edge-ssre/events", client_id=None, qos=1,
                  ca=None, cert=None, key=None, username=None, password=None, keepalive=30,
                  max_inflight=16, rate_limit=100.0, max_message_bytes=MAX_MESSAGE_BYTES,
-                 max_records=MAX_RECORDS, backoff=None, protocol="3.1.1"):
+                 max_records=MAX_RECORDS, backoff=None, protocol="3.1.1", format="cbor"):
         from ..transports.mqtt_wire import Client
         self.store = store
         self.host, self.port, self.topic, self.qos = host, port, topic, min(1, int(qos))
         self.max_inflight = max_inflight
         self.max_message_bytes = max_message_bytes
         self.max_records = max_records
+        self._next_batch = reader(format)  # "cbor" or "ocsf" (JSON OCSF Detection Findings)
         self.rate = RateCap(rate_limit) if rate_limit else None
         self.backoff = backoff or Backoff()
         tls = {"ca": ca, "cert": cert, "key": key} if (ca or cert) else None
@@ -97,7 +98,7 @@ class MqttUplink:
         """Send batches while connected and under the in-flight cap; returns whether any went."""
         sent_any = False
         while self._connected.is_set() and not self._stop.is_set() and len(self._open) < self.max_inflight:
-            items, msg = next_batch(self.store, self._sent_upto, self.max_message_bytes, self.max_records)
+            items, msg = self._next_batch(self.store, self._sent_upto, self.max_message_bytes, self.max_records)
             if not items:
                 break
             if self.rate is not None:
