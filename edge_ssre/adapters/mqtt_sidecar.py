@@ -104,32 +104,40 @@ def make_sink(spec, device="", profile=None):
 
 class Stats:
     __slots__ = ("messages", "allowed", "blocked", "alerts", "quarantined", "overflow", "errors", "lat",
-                 "lat_i", "started")
+                 "lat_i", "lat_mark", "started")
 
     def __init__(self):
         self.messages = self.allowed = self.blocked = self.alerts = self.quarantined = 0
         self.overflow = self.errors = 0
         self.lat = [0.0] * 2048     # ring of recent added latencies (seconds): fixed memory
         self.lat_i = 0
+        self.lat_mark = 0           # lat_i at the previous stats line (interval percentiles)
         self.started = time.time()
 
     def latency(self, seconds):
         self.lat[self.lat_i % len(self.lat)] = seconds
         self.lat_i += 1
 
-    def percentiles(self):
-        n = min(self.lat_i, len(self.lat))
+    def percentiles(self, last=None):
+        """p50 and p99 (seconds) of the ``last`` latencies recorded (default: all the ring holds)."""
+        size = len(self.lat)
+        n = min(self.lat_i, size) if last is None else min(last, self.lat_i, size)
         if not n:
             return 0.0, 0.0
-        xs = sorted(self.lat[:n])
+        end = self.lat_i % size
+        xs = sorted(self.lat[end - n:end] if n <= end else self.lat[:end] + self.lat[end - n:])
         return xs[n // 2], xs[min(n - 1, int(n * 0.99))]
 
-    def line(self, depth):
+    def line(self, depth, extra=""):
+        """The periodic stats line; ``interval_p50_us``/``interval_p99_us`` cover the messages since
+        the previous line (the recent ring's, at most 2048)."""
         p50, p99 = self.percentiles()
+        i50, i99 = self.percentiles(self.lat_i - self.lat_mark)
+        self.lat_mark = self.lat_i
         return ("edge-ssre stats: messages=%d allowed=%d blocked=%d alerts=%d quarantined=%d queue=%d overflow=%d "
-                "errors=%d latency_p50_us=%d latency_p99_us=%d" % (
+                "errors=%d latency_p50_us=%d latency_p99_us=%d interval_p50_us=%d interval_p99_us=%d%s" % (
                     self.messages, self.allowed, self.blocked, self.alerts, self.quarantined, depth, self.overflow,
-                    self.errors, p50 * 1e6, p99 * 1e6))
+                    self.errors, p50 * 1e6, p99 * 1e6, i50 * 1e6, i99 * 1e6, extra))
 
     def to_dict(self, depth):
         p50, p99 = self.percentiles()
@@ -363,6 +371,13 @@ class Sidecar:
     uplink = None
     store = None
 
+    def _store_figures(self):
+        """The event store's part of the stats line (what is held, what still waits for the uplink)."""
+        if self.store is None:
+            return ""
+        st = self.store.stats()
+        return " events_stored=%d events_backlog=%d" % (st["newest_seq"] or 0, st["backlog"])
+
     def stats_dict(self):
         d = self.stats.to_dict(self.q.qsize())
         if self.store is not None:
@@ -385,7 +400,7 @@ class Sidecar:
                     break
                 self.stop_event.wait(0.1)
                 if time.monotonic() >= next_stats:
-                    self.stats_out.write(self.stats.line(self.q.qsize()) + "\n")
+                    self.stats_out.write(self.stats.line(self.q.qsize(), self._store_figures()) + "\n")
                     self.stats_out.flush()
                     next_stats += self.stats_interval
         finally:
