@@ -156,15 +156,21 @@ class Policy:
                 raise where.fail("allow", "entry %d must be a table" % n)
             for key in ent:
                 if key not in ("path", "topic", "families", "rules"):
-                    raise where.fail(key, "unknown key in [[allow]] entry %d" % n)
+                    raise where.fail("allow." + key, "unknown key in [[allow]] entry %d" % n)
             if "path" not in ent and "topic" not in ent and "families" not in ent and "rules" not in ent:
                 raise where.fail("allow", "entry %d allows everything; give path, topic, families or rules" % n)
             for key in ("path", "topic"):
                 if key in ent and not isinstance(ent[key], str):
-                    raise where.fail(key, "must be a string")
+                    raise where.fail("allow." + key, "must be a string")
             for key in ("families", "rules"):
                 if key in ent and not (isinstance(ent[key], list) and all(isinstance(x, str) for x in ent[key])):
-                    raise where.fail(key, "must be an array of strings")
+                    raise where.fail("allow." + key, "must be an array of strings")
+            if "topic" in ent:
+                from .telemetry.topic_filter import compile_filter
+                try:
+                    compile_filter(ent["topic"])
+                except ValueError as exc:
+                    raise where.fail("allow.topic", str(exc)) from None
             allow.append(AllowEntry(ent.get("path"), ent.get("topic"), ent.get("families", ()), ent.get("rules", ())))
         return cls(mode, default, families, rules, allow, where.label)
 

@@ -109,14 +109,15 @@ def describe(value):
 
 
 def _span(lo, hi, unit=""):
-    unit = " " + unit if unit else ""
     if lo is not None and hi is not None:
-        return " from %s to %s%s" % (lo, hi, unit)
-    if lo is not None:
-        return " of at least %s%s" % (lo, unit)
-    if hi is not None:
-        return " of at most %s%s" % (hi, unit)
-    return unit
+        text = " from %s to %s" % (lo, hi)
+    elif lo is not None:
+        text = " of at least %s" % lo
+    elif hi is not None:
+        text = " of at most %s" % hi
+    else:
+        text = ""
+    return text + (" (%s)" % unit if unit else "")
 
 
 def want_int(where, name, value, lo=None, hi=None, unit=""):
@@ -127,12 +128,15 @@ def want_int(where, name, value, lo=None, hi=None, unit=""):
 
 
 def want_number(where, name, value, lo=None, hi=None, unit="", above=None):
-    """An integer or float within [lo, hi] (and > ``above`` when given)."""
+    """An integer or float within [lo, hi] (and > ``above`` when given); ``unit`` names what it counts."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or \
             (lo is not None and value < lo) or (hi is not None and value > hi) or \
             (above is not None and value <= above):
-        span = _span(lo, hi, unit) if above is None else " above %s%s%s" % (
-            above, " " + unit if unit else "", "" if hi is None else " and at most %s" % hi)
+        if above is None:
+            span = _span(lo, hi, unit)
+        else:
+            span = " above %s%s%s" % (above, "" if hi is None else " and at most %s" % hi,
+                                       " (%s)" % unit if unit else "")
         raise where.fail(name, "must be a number%s, got %s" % (span, describe(value)))
     return float(value)
 

@@ -49,12 +49,12 @@ import time
 
 from .. import guard_threads
 from ..envelope import Envelope
-from ..errors import PolicyError
+from ..errors import BrokerError, PolicyError
 from ..transports.mqtt_wire import forwardable, user_property
 from ..verdict import Finding, Verdict
+from .sidecar_config import CONNECT_TIMEOUT, SESSION_EXPIRY
 
 INTAKE_WAIT = 2.0  # seconds the input thread waits for queue room before a message overflows
-SESSION_EXPIRY = 3600  # seconds the broker keeps the input connection's session (0: a clean session each time)
 
 
 def stable_client_id(inputs, output_prefix):
@@ -151,7 +151,7 @@ class Sidecar:
 
     def __init__(self, guard, host, port, inputs, output_prefix, quarantine=None, client_id=None, protocol="5",
                  tls=None, username=None, password=None, queue_depth=1024, stats_interval=10.0, stats_out=None,
-                 client="builtin", session_expiry=SESSION_EXPIRY):
+                 client="builtin", session_expiry=SESSION_EXPIRY, connect_timeout=CONNECT_TIMEOUT):
         for f in inputs:
             from ..telemetry.topic_filter import topic_matches
             if topic_matches(f, output_prefix + "/x") or (quarantine and topic_matches(f, quarantine + "/x")):
@@ -167,6 +167,12 @@ class Sidecar:
         self.stats_interval = stats_interval
         self.stats_out = stats_out or sys.stderr
         self.stop_event = threading.Event()
+        # at start, both connections must be up within connect_timeout seconds (0: wait for ever),
+        # else run() raises BrokerError (exit 3); once running, a lost broker is retried for ever.
+        # Connection trouble seen before that is kept for the error, not logged line by line.
+        self.connect_timeout = connect_timeout
+        self._starting = True
+        self._start_problem = None
         if client == "paho":
             from ..transports.paho_client import PahoClient as Client
         else:
@@ -200,6 +206,9 @@ class Sidecar:
         self.out_window = max(16, min(1024, queue_depth // 2))
 
     def _log(self, text):
+        if self._starting:
+            self._start_problem = text
+            return
         self.stats_out.write("edge-ssre: %s\n" % text)
         self.stats_out.flush()
 
@@ -386,11 +395,26 @@ class Sidecar:
             d["uplink"] = self.uplink.metrics()
         return d
 
-    def run(self, duration=None):
-        if self.uplink is not None:
-            self.uplink.start()
+    def _wait_connected(self):
+        """Both connections up within ``connect_timeout`` seconds, else BrokerError (one line)."""
         self.out.start()
         self.client.start()
+        end = time.monotonic() + self.connect_timeout if self.connect_timeout else None
+        while not (self.client.connected and self.out.connected):
+            if self.stop_event.is_set():
+                break
+            if end is not None and time.monotonic() >= end:
+                self.client.stop(1.0)
+                self.out.stop(1.0)
+                raise BrokerError.not_reached(self.client.host, self.client.port, self.connect_timeout,
+                                              self._start_problem)
+            time.sleep(0.02)
+        self._starting = False
+
+    def run(self, duration=None):
+        self._wait_connected()
+        if self.uplink is not None:
+            self.uplink.start()
         worker = guard_threads.start(self._work, "edge-ssre-worker")
         end = None if duration is None else time.monotonic() + duration
         next_stats = time.monotonic() + self.stats_interval
@@ -423,88 +447,34 @@ class Sidecar:
         self.stop_event.set()
 
 
-def _broker(value):
-    host, _, port = str(value).rpartition(":")
-    if not host:
-        raise PolicyError("broker must be HOST:PORT, got %r" % (value,))
-    try:
-        return host, int(port)
-    except ValueError:
-        raise PolicyError("broker port must be a number, got %r" % (port,)) from None
-
-
-def build(conf, label="<args>"):
-    """A ready Sidecar (and the store to close, if any) from a config dict."""
+def build(conf, label="<command line>"):
+    """A ready Sidecar (and the store to close, if any) from a config dict: every key is checked
+    first (``sidecar_config.parse``: errors name the file, line and key, or the option)."""
     from ..guard import Guard
-    from ..policy import Policy
     from ..telemetry.guard import TelemetryGuard
-    from ..telemetry.policy import TelemetryPolicy
-    from ..tomlload import Where
-    where = Where(conf.get("__text__", ""), label)
-    known = ("broker", "inputs", "output_prefix", "quarantine", "profile", "sink", "stats_interval", "queue_depth",
-             "policy", "telemetry", "device", "uplink", "__text__")
-    for k in conf:
-        if k not in known:
-            raise where.fail(k, "unknown key; expected one of %s" % ", ".join(known[:-1]))
-    b = conf.get("broker")
-    tls = username = password = client_id = None
-    protocol = "5"
-    client = "builtin"
-    session_expiry = SESSION_EXPIRY
-    if isinstance(b, dict):
-        host, port = b.get("host", "127.0.0.1"), int(b.get("port", 1883))
-        tls = b.get("tls")
-        username, password = b.get("username"), b.get("password")
-        client_id = b.get("client_id")
-        protocol = str(b.get("protocol", "5"))
-        if protocol not in ("5", "3.1.1"):
-            raise where.fail("protocol", "must be \"5\" or \"3.1.1\"")
-        try:
-            session_expiry = int(b.get("session_expiry", SESSION_EXPIRY))
-        except (TypeError, ValueError):
-            raise where.fail("session_expiry", "must be a number of seconds (0: a clean session each time)") from None
-        client = str(b.get("client", "builtin"))
-        if client not in ("builtin", "paho"):
-            raise where.fail("client", "must be \"builtin\" (standard library) or \"paho\" (paho-mqtt)")
-        if client == "paho":
-            try:
-                import paho.mqtt.client  # noqa: F401
-            except ImportError:
-                raise where.fail("client", "needs paho-mqtt: pip install 'edge-ssre[mqtt]'") from None
-    elif b is not None:
-        host, port = _broker(b)
-    else:
-        raise where.fail("broker", "give the broker as HOST:PORT")
-    inputs = conf.get("inputs") or ["#"]
-    if isinstance(inputs, str):
-        inputs = [inputs]
-    from ..profiles import load_profile
-    prof = load_profile(conf["profile"]) if conf.get("profile") else None
-    policy = Policy.from_dict(conf["policy"], where) if "policy" in conf else None
-    tel = TelemetryPolicy.from_dict(conf["telemetry"], where, prof) if "telemetry" in conf else None
-    sink, store = make_sink(conf.get("sink"), conf.get("device", ""), prof)
+    from .sidecar_config import parse
+    cfg = parse(conf, label)
+    try:
+        sink, store = make_sink(cfg.sink, cfg.device, cfg.profile)
+    except OSError as exc:
+        from ..errors import StoreLockedError
+        if isinstance(exc, StoreLockedError):
+            raise
+        raise cfg.where.fail("sink", "cannot open %s: %s" % (cfg.sink, exc.strerror or exc)) from None
     uplink = None
-    if "uplink" in conf:
-        up = conf["uplink"]
-        if store is None or not isinstance(up, dict):
-            raise where.fail("uplink", "needs sink = \"store:PATH\" and a table { host, port, topic, ... }")
-        from ..uplink.mqtt_uplink import MqttUplink
+    if cfg.uplink is not None:
         from ..uplink.backoff import Backoff
-        try:
-            max_backoff = float(up.get("max_backoff", 30))
-        except (TypeError, ValueError):
-            raise where.fail("max_backoff", "must be a number of seconds") from None
-        uplink = MqttUplink(store, up.get("host", "127.0.0.1"), int(up.get("port", 8883)),
-                            topic=up.get("topic", "edge-ssre/events"), client_id=up.get("client_id"),
-                            ca=up.get("ca"), cert=up.get("cert"), key=up.get("key"),
-                            rate_limit=float(up.get("rate_limit", 100)),
-                            backoff=Backoff(cap=max(0.2, max_backoff)))
-    guard = Guard(policy=policy, profile=prof, telemetry=TelemetryGuard(tel) if tel else None, sink=sink)
-    sc = Sidecar(guard, host, port, inputs, conf.get("output_prefix", "guarded"), conf.get("quarantine"),
-                 client_id=client_id, protocol=protocol, tls=tls, username=username, password=password,
-                 queue_depth=int(conf.get("queue_depth", (prof.runtime.get("queue_depth") if prof else 0) or 1024)),
-                 stats_interval=float(conf.get("stats_interval", 10)), client=client,
-                 session_expiry=session_expiry)
+        from ..uplink.mqtt_uplink import MqttUplink
+        up = cfg.uplink
+        uplink = MqttUplink(store, up["host"], up["port"], topic=up["topic"], client_id=up["client_id"],
+                            ca=up["ca"], cert=up["cert"], key=up["key"], rate_limit=up["rate_limit"],
+                            backoff=Backoff(cap=max(0.2, up["max_backoff"])))
+    guard = Guard(policy=cfg.policy, profile=cfg.profile,
+                  telemetry=TelemetryGuard(cfg.telemetry) if cfg.telemetry else None, sink=sink)
+    sc = Sidecar(guard, cfg.host, cfg.port, cfg.inputs, cfg.output_prefix, cfg.quarantine,
+                 client_id=cfg.client_id, protocol=cfg.protocol, tls=cfg.tls, username=cfg.username,
+                 password=cfg.password, queue_depth=cfg.queue_depth, stats_interval=cfg.stats_interval,
+                 client=cfg.client, session_expiry=cfg.session_expiry, connect_timeout=cfg.connect_timeout)
     sc.uplink = uplink
     sc.store = store
     return sc, store
@@ -517,19 +487,23 @@ def main(args):
         from ..tomlload import load_toml
         conf, text, label = load_toml(args.config)
         conf["__text__"] = text
-    if args.broker:
-        conf["broker"] = args.broker
-    if args.input:
-        conf["inputs"] = args.input
-    if args.output_prefix:
-        conf["output_prefix"] = args.output_prefix
-    for key in ("quarantine", "sink", "profile"):
-        val = getattr(args, key, None)
-        if val:
+    given = []
+    for key, option in (("broker", "broker"), ("inputs", "input"), ("output_prefix", "output_prefix"),
+                        ("quarantine", "quarantine"), ("sink", "sink"), ("profile", "profile"),
+                        ("stats_interval", "stats_interval")):
+        val = getattr(args, option, None)
+        if val is not None:
             conf[key] = val
-    if getattr(args, "stats_interval", None):
-        conf["stats_interval"] = args.stats_interval
+            given.append(key)
+    conf["__given__"] = given
+    if getattr(args, "check", False):  # every key checked; nothing opened or connected
+        from .sidecar_config import parse
+        parse(conf, label)
+        sys.stdout.write("%s: the configuration is valid\n" % label)
+        return 0
     sc, store = build(conf, label)
+    if getattr(args, "connect_timeout", None) is not None:
+        sc.connect_timeout = args.connect_timeout
     signal.signal(signal.SIGTERM, sc.stop)
     signal.signal(signal.SIGINT, sc.stop)
     try:

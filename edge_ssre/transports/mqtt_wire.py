@@ -406,9 +406,10 @@ class Client:
                         self.on_acked()
             except ProtocolError as exc:
                 return "protocol error: %s" % exc
-            except _Refused as exc:
+            except _Refused as exc:  # said at once (a starting sidecar gives up after connect_timeout)
+                self.log("connection to %s:%d refused: %s" % (self.host, self.port, exc))
                 self._stopping.wait(min(MAX_BACKOFF, 5.0))  # refused (bad credentials...): do not hammer
-                return str(exc)
+                return ""
         return ""
 
     def _parse(self, buf, first):
