@@ -420,6 +420,8 @@ def _events(args):
     path = args.store or DEFAULT_STORE
     try:
         return main(args)
+    except BrokenPipeError:
+        raise
     except (OSError, ValueError) as exc:
         if path in str(exc):
             raise

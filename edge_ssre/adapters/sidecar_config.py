@@ -215,10 +215,12 @@ def parse(conf, label="<command line>"):
     if "policy" in conf:
         from ..policy import Policy
         cfg.policy = Policy.from_dict(want_table(where, "policy", conf["policy"]), where)
-    if "telemetry" in conf:
-        from ..telemetry.policy import TelemetryPolicy
-        cfg.telemetry = TelemetryPolicy.from_dict(want_table(where, "telemetry", conf["telemetry"]), where,
-                                                  cfg.profile)
+    # the telemetry checks: the [telemetry] table, else the defaults every guard with a topic applies
+    # (edge-ssre inspect --topic too): $SYS/# and $aws/# denied, topic length and level limits
+    from ..telemetry.policy import TelemetryPolicy
+    cfg.telemetry = TelemetryPolicy.from_dict(want_table(where, "telemetry", conf.get("telemetry", {})), where,
+                                              cfg.profile)
+    _inputs_not_denied(where, cfg)
     if "uplink" in conf:
         if cfg.sink is None or not cfg.sink.startswith("store:"):
             raise where.fail("sink" if cfg.sink is not None else "uplink",
@@ -236,3 +238,13 @@ def _outside_inputs(where, cfg):
                 raise where.fail("inputs", "filter %r would also receive what the sidecar publishes under the %s "
                                            "%r (a loop): choose inputs and prefixes that do not overlap"
                                  % (f, what, prefix))
+
+
+def _inputs_not_denied(where, cfg):
+    """An input filter whose every topic the telemetry policy denies would only ever block."""
+    for f in cfg.inputs:
+        sample = ["x" if level in ("+", "#") else level for level in f.split("/")]
+        if f.startswith("$") and cfg.telemetry.deny.first(sample) >= 0:
+            raise where.fail("inputs", "filter %r is denied by the telemetry policy (deny = [%s]): every message "
+                                       "on it would be blocked; set [telemetry] deny without it to guard it"
+                             % (f, ", ".join('"%s"' % "/".join(d) for d in cfg.telemetry.deny.filters)))
