@@ -263,8 +263,9 @@ def _register_events(sub):
                                epilog=_epilog(((0, "success"), (2, "no store at the path, or a bad option"),
                                                (3, "the store could not be read")), example))
         a.add_argument("--store", default=None, help=store_help)
-        if name != "export":
-            a.add_argument("--json", action="store_true", help="print JSON instead of text")
+        a.add_argument("--json", action="store_true",
+                       help="print JSON instead of text" if name != "export" else "accepted for symmetry: export "
+                       "always prints JSON lines")
         if name == "tail":
             a.add_argument("-n", type=_number(0, integer=True), default=20, metavar="N",
                            help="how many records to show")

@@ -26,8 +26,9 @@ import zipfile
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 LIMITS = {"viewer": 1 * 1024 * 1024, "origin": 50 * 1024 * 1024}
 # package parts a Lambda@Edge function never imports
-EXCLUDE_DIRS = {"__pycache__", "store", "uplink", "telemetry", "behavior"}
-EXCLUDE_FILES = {"mqtt_sidecar.py", "greengrass.py", "cli.py", "compiled_sre.bin"}  # the table is built per zip
+EXCLUDE_DIRS = {"__pycache__", "store", "uplink", "telemetry", "behavior", "rig"}
+EXCLUDE_FILES = {"mqtt_sidecar.py", "sidecar_config.py", "greengrass.py", "cli.py",
+                 "compiled_sre.bin"}  # the table is built per zip
 EXCLUDE_DATA = {"rules/data"}  # TOML sources: the compiled table is what loads
 
 
