@@ -9,7 +9,8 @@ cold starts and never imports paho or awsiotsdk.
 """
 
 from .errors import (  # noqa: F401
-    BehaviorViolation, DecodeError, PolicyError, ProfileError, RuleError, SsreError, StoreError,
+    BehaviorViolation, BrokerError, DecodeError, EventBlocked, PolicyError, ProfileError, RuleError, SsreError,
+    StoreError, StoreLockedError, UplinkError,
 )
 from .guard import Guard
 from .verdict import Finding, Verdict
@@ -25,8 +26,9 @@ _LAZY = {
 
 __all__ = [
     "Guard", "Verdict", "Finding", "EventStore", "protect", "Policy", "load_profile",
-    "SsreError", "DecodeError", "PolicyError", "ProfileError", "RuleError", "StoreError",
-    "BehaviorViolation",
+    # errors: one root, each stage's error also a builtin (see edge_ssre/errors.py)
+    "SsreError", "DecodeError", "RuleError", "PolicyError", "ProfileError", "StoreError", "StoreLockedError",
+    "UplinkError", "BrokerError", "BehaviorViolation", "EventBlocked",
 ]
 
 

@@ -148,20 +148,20 @@ class Policy:
                 raise where.fail("allow", "entry %d must be a table" % n)
             for key in ent:
                 if key not in ("path", "topic", "families", "rules"):
-                    raise where.fail(key, "unknown key in [[allow]] entry %d" % n)
+                    raise where.fail("allow." + key, "unknown key in [[allow]] entry %d" % n)
             if "path" not in ent and "topic" not in ent and "families" not in ent and "rules" not in ent:
                 raise where.fail("allow", "entry %d allows everything; give path, topic, families or rules" % n)
             for key in ("path", "topic"):
                 if key in ent and not isinstance(ent[key], str):
-                    raise where.fail(key, "must be a string")
+                    raise where.fail("allow." + key, "must be a string")
             if "topic" in ent:
                 try:
                     compile_filter(ent["topic"])
                 except ValueError as exc:
-                    raise where.fail("topic", "not an MQTT topic filter: %s" % exc) from None
+                    raise where.fail("allow.topic", "not an MQTT topic filter: %s" % exc) from None
             for key in ("families", "rules"):
                 if key in ent and not (isinstance(ent[key], list) and all(isinstance(x, str) for x in ent[key])):
-                    raise where.fail(key, "must be an array of strings")
+                    raise where.fail("allow." + key, "must be an array of strings")
             allow.append(AllowEntry(ent.get("path"), ent.get("topic"), ent.get("families", ()), ent.get("rules", ())))
         return cls(mode, default, families, rules, allow, where.label)
 

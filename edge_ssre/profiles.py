@@ -27,10 +27,21 @@ PROFILE_DIRS = (
 )
 SECTIONS = ("name", "description", "limits", "store", "telemetry", "runtime", "policy", "behavior", "uplink", "micro")
 
-_STORE_KEYS = {"capacity_bytes": int, "durability": str, "group_commit_ms": int, "when_full": str, "path": str}
-_TELEMETRY_KEYS = {"client_slots": int, "topic_slots": int, "max_topic_length": int, "max_topic_levels": int}
-_RUNTIME_KEYS = {"memory_mb": int, "cpus": list, "threads": int, "queue_depth": int}
-_MICRO_KEYS = {"regex_cache": int, "max_scan": int, "clean_cache": int, "table_bytes": int, "families": list}
+# key -> type, or (int, lowest, highest): every value is checked for type and range, with file,
+# line and key in the error. 0 where a section does not apply to the target (no store on Lambda@Edge).
+_GIB = 1 << 30
+_STORE_KEYS = {"capacity_bytes": (int, 0, 1 << 40), "durability": str, "group_commit_ms": (int, 0, 60000),
+               "when_full": str, "path": str}
+_TELEMETRY_KEYS = {"client_slots": (int, 1, 1 << 20), "topic_slots": (int, 1, 1 << 20),
+                   "max_topic_length": (int, 1, 65535), "max_topic_levels": (int, 1, 32768)}
+_RUNTIME_KEYS = {"memory_mb": (int, 1, 1 << 20), "cpus": list, "threads": (int, 1, 1024),
+                 "queue_depth": (int, 0, 65536)}
+_MICRO_KEYS = {"regex_cache": (int, 0, 4096), "max_scan": (int, 0, 1 << 24), "clean_cache": (int, 0, 1 << 16),
+               "table_bytes": (int, 0, _GIB), "families": list}
+# per-inspection limits: at least 1, at most a bound past which the "limit" would bound nothing
+_LIMIT_MAX = {"max_bytes": _GIB, "max_depth": 512, "max_leaves": 1 << 24, "max_layers": 16, "max_string": _GIB,
+              "max_inflate_ratio": 100000, "max_inflated": _GIB, "deadline_us": 60 * 1000 * 1000,
+              "clock_every": 1 << 16}
 
 
 class Profile:
@@ -139,8 +150,10 @@ def _build(data, text, label, path):
         if key not in SECTIONS:
             raise where.fail(key, "unknown section; expected one of %s" % ", ".join(SECTIONS))
     name = data.get("name")
-    if not isinstance(name, str) or not name:
+    if not isinstance(name, str) or not name or "\x00" in name:
         raise where.fail("name", "every profile needs a non-empty name")
+    if not isinstance(data.get("description", ""), str):
+        raise where.fail("description", "must be a string")
     limits = _limits(data.get("limits", {}), where)
     store = _typed(data.get("store", {}), _STORE_KEYS, "store", where)
     telemetry = _typed(data.get("telemetry", {}), _TELEMETRY_KEYS, "telemetry", where)
@@ -149,11 +162,11 @@ def _build(data, text, label, path):
     from .rules.families import FAMILIES
     for fam in micro.get("families", ()):
         if fam not in FAMILIES:
-            raise where.fail("families", "unknown family %r; known: %s" % (fam, ", ".join(FAMILIES)))
+            raise where.fail("micro.families", "unknown family %r; known: %s" % (fam, ", ".join(FAMILIES)))
     if "durability" in store and store["durability"] not in ("always", "group", "none"):
-        raise where.fail("durability", "must be always, group or none")
+        raise where.fail("store.durability", "must be always, group or none")
     if "when_full" in store and store["when_full"] not in ("overwrite", "reject"):
-        raise where.fail("when_full", "must be overwrite or reject")
+        raise where.fail("store.when_full", "must be overwrite or reject")
     policy = None
     if "policy" in data:
         from .errors import PolicyError
@@ -165,27 +178,38 @@ def _build(data, text, label, path):
 
 
 def _typed(table, spec, section, where):
+    from .tomlload import describe, want_int
     if not isinstance(table, dict):
         raise where.fail(section, "must be a table")
     for key, val in table.items():
         want = spec.get(key)
+        name = "%s.%s" % (section, key)
         if want is None:
-            raise where.fail(key, "unknown key in [%s]; expected one of %s" % (section, ", ".join(sorted(spec))))
-        if not isinstance(val, want) or (want is int and isinstance(val, bool)):
-            raise where.fail(key, "must be %s" % want.__name__)
-        if want is int and val < 0:
-            raise where.fail(key, "must not be negative")
+            raise where.fail(name, "unknown key in [%s]; expected one of %s" % (section, ", ".join(sorted(spec))))
+        if isinstance(want, tuple):
+            want_int(where, name, val, want[1], want[2])
+        elif not isinstance(val, want):
+            raise where.fail(name, "must be %s, got %s" % ({str: "a string", list: "an array"}.get(want, want.__name__),
+                                                         describe(val)))
+        elif want is str and "\x00" in val:
+            raise where.fail(name, "must not contain a NUL character")
+    if section == "runtime":
+        for cpu in table.get("cpus", ()):
+            want_int(where, "runtime.cpus", cpu, 0, 4095, "CPU numbers")
+    if section == "micro":
+        for fam in table.get("families", ()):
+            if not isinstance(fam, str):
+                raise where.fail("micro.families", "must be an array of family names, got %s" % describe(fam))
     return dict(table)
 
 
 def _limits(table, where):
+    from .tomlload import want_int
     if not isinstance(table, dict):
         raise where.fail("limits", "must be a table")
     kw = {}
     for key, val in table.items():
         if key not in Limits.__slots__:
-            raise where.fail(key, "unknown limit; expected one of %s" % ", ".join(Limits.__slots__))
-        if not isinstance(val, int) or isinstance(val, bool) or val <= 0:
-            raise where.fail(key, "must be a positive integer")
-        kw[key] = val
+            raise where.fail("limits." + key, "unknown limit; expected one of %s" % ", ".join(Limits.__slots__))
+        kw[key] = want_int(where, "limits." + key, val, 1, _LIMIT_MAX[key])
     return Limits(**kw)

@@ -45,3 +45,15 @@ def test_zip_fits_and_runs_in_isolation(tmp_path):
     assert r.returncode == 0, r.stderr
     hits, misses = map(int, r.stdout.strip().splitlines()[-1].split())  # after the finding log lines
     assert hits > 5 and misses == 0
+
+
+def test_out_defaults_to_dist_of_the_current_directory_and_help_is_whole(tmp_path):
+    tool = os.path.join(os.path.abspath(ROOT), "tools", "package_lambda_edge.py")
+    handler = os.path.join(os.path.abspath(ROOT), "tools", "examples", "lambda_edge_handler.py")
+    res = subprocess.run([sys.executable, tool, "--handler", handler, "--json"], capture_output=True, text=True,
+                         timeout=120, cwd=str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "dist" / "lambda-edge.zip").is_file()
+    assert os.path.realpath(json.loads(res.stdout)["zip"]) == os.path.realpath(tmp_path / "dist" / "lambda-edge.zip")
+    helptext = subprocess.run([sys.executable, tool, "--help"], capture_output=True, text=True, timeout=60).stdout
+    assert "origin 50 MB)." in helptext and "exit codes" in helptext  # the description is not cut mid-sentence

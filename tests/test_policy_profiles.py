@@ -13,8 +13,9 @@ BAD_POLICIES = [
     ('[families]\nsqli = "maybe"\n', 2, "sqli"),
     ('[families]\nsqlx = "block"\n', 2, "families.sqlx"),
     ('colour = "blue"\n', 1, "colour"),
-    ('[[allow]]\nwhatever = 1\n', 2, "whatever"),
-    ('[[allow]]\nfamilies = "xss"\n', 2, "families"),
+    ('[[allow]]\nwhatever = 1\n', 2, "allow.whatever"),
+    ('[[allow]]\nfamilies = "xss"\n', 2, "allow.families"),
+    ('[families]\nxss = "block"\n[[allow]]\nfamilies = "xss"\n', 4, "allow.families"),
 ]
 
 

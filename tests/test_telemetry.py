@@ -129,8 +129,8 @@ def test_topic_filters(filt, topic, ok):
     ('[telemetry]\nunknown_topics = "maybe"\n', "unknown_topics"),
     ('[telemetry]\n[[telemetry.topic]]\nfilter = "a/#/b"\n', "filter"),
     ('[telemetry]\n[[telemetry.topic]]\nfilter = "a"\nformat = "xml"\n', "format"),
-    ('[telemetry]\n[[telemetry.topic]]\nfilter = "a"\n[telemetry.topic.fields]\nt = { type = "float" }\n', "type"),
-    ('[telemetry]\n[[telemetry.topic]]\nfilter = "a"\n[telemetry.topic.fields]\nt = { pattern = "(a+)+" }\n', "pattern"),
+    ('[telemetry]\n[[telemetry.topic]]\nfilter = "a"\n[telemetry.topic.fields]\nt = { type = "float" }\n', "t.type"),
+    ('[telemetry]\n[[telemetry.topic]]\nfilter = "a"\n[telemetry.topic.fields]\nt = { pattern = "(a+)+" }\n', "t.pattern"),
     ('[telemetry]\nclient_rate = { rate = -1 }\n', "client_rate"),
     ('[telemetry]\ncolour = 1\n', "colour"),
 ])
@@ -139,7 +139,7 @@ def test_policy_errors_name_the_key(tmp_path, text, key):
     p.write_text(text)
     with pytest.raises(PolicyError) as err:
         TelemetryPolicy.load(str(p))
-    assert str(p) in str(err.value) and repr(key) in str(err.value)
+    assert "%s:%d: " % (p, text.count("\n")) in str(err.value) and repr(key) in str(err.value)
 
 
 def test_learn_then_enforce_round_trip():

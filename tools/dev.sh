@@ -42,7 +42,7 @@ case "${1:-test}" in
         ;;
     demo)
         need_apt mosquitto mosquitto
-        venv mqtt
+        venv rig  # paho-mqtt for the simulated devices, matplotlib for the report's figure
         shift || true
         exec "$VENV/bin/edge-ssre" rig --profile raspberry-pi-4 --duration 45 --out rig-report "$@"
         ;;

@@ -3,7 +3,7 @@
 the edge profiles; report its size against CloudFront's limits (viewer 1 MB, origin 50 MB).
 
     python tools/package_lambda_edge.py --handler my_handler.py [--policy policy.toml]
-        [--trigger viewer|origin] [--out dist/lambda-edge.zip] [--python python3.12] [--json]
+        [--trigger viewer|origin] [--out ./dist/lambda-edge.zip] [--python python3.12] [--json]
 
 The zip carries the regex table (edge_ssre/rules/sre_cache.py) built by ``--python``, default
 this interpreter: give the runtime's version (python3.11, python3.12, ...) so the function's
@@ -26,9 +26,11 @@ import zipfile
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 LIMITS = {"viewer": 1 * 1024 * 1024, "origin": 50 * 1024 * 1024}
 # package parts a Lambda@Edge function never imports
-EXCLUDE_DIRS = {"__pycache__", "store", "uplink", "telemetry", "behavior"}
+EXCLUDE_DIRS = {"__pycache__", "store", "uplink", "behavior", "rig"}
 # host-side code, and the regex table (built per zip)
-EXCLUDE_FILES = {"mqtt_sidecar.py", "greengrass.py", "cli.py", "build.py", "compiled_sre.bin"}
+EXCLUDE_FILES = {"mqtt_sidecar.py", "sidecar_config.py", "greengrass.py", "cli.py", "build.py", "compiled_sre.bin"}
+# of telemetry/, only the topic filters (the policy's [[allow]] topics) go in
+INCLUDE_ONLY = {"telemetry": {"__init__.py", "topic_filter.py"}}
 EXCLUDE_DATA = {"rules/data"}  # TOML sources: the compiled table is what loads
 
 
@@ -40,6 +42,8 @@ def package_files():
                              and os.path.join(rel_dir, d).lstrip("./") not in EXCLUDE_DATA)
         for name in sorted(filenames):
             if name in EXCLUDE_FILES or name.endswith((".pyc", ".pyi")):
+                continue
+            if rel_dir in INCLUDE_ONLY and name not in INCLUDE_ONLY[rel_dir]:
                 continue
             if name.endswith((".py", ".json", ".toml")):
                 full = os.path.join(dirpath, name)
@@ -80,20 +84,26 @@ def build(handler, out, trigger, policy=None, python=None, bundle=None):
         if bundle:
             zf.write(bundle, "edge-ssre.bundle")  # lambda_edge.protect applies it at cold start
     size = os.path.getsize(out)
-    return {"zip": out, "bytes": size, "trigger": trigger, "limit_bytes": LIMITS[trigger],
+    return {"zip": os.path.abspath(out), "bytes": size, "trigger": trigger, "limit_bytes": LIMITS[trigger],
             "fits": size <= LIMITS[trigger], "share_of_limit": round(size / LIMITS[trigger], 4),
             "regex_table": {"python": python or sys.executable, "patterns": patterns}}
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--handler", required=True)
-    p.add_argument("--policy")
-    p.add_argument("--trigger", choices=sorted(LIMITS), default="viewer")
-    p.add_argument("--out", default=os.path.join(ROOT, "dist", "lambda-edge.zip"))
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="exit codes: 0 the zip fits the trigger's limit, 1 it does not, 2 usage error\n"
+                                       "example: python tools/package_lambda_edge.py --handler "
+                                       "tools/examples/lambda_edge_handler.py --trigger viewer")
+    p.add_argument("--handler", required=True, metavar="FILE.py",
+                   help="your handler module, wrapped with edge_ssre.lambda_edge.protect (required)")
+    p.add_argument("--policy", metavar="FILE.toml", help="a policy file to ship beside the handler (default: none)")
+    p.add_argument("--trigger", choices=sorted(LIMITS), default="viewer",
+                   help="the CloudFront event the function runs on: its size limit applies (default: viewer, 1 MB)")
+    p.add_argument("--out", default=os.path.join("dist", "lambda-edge.zip"), metavar="ZIP",
+                   help="where to write the zip, relative to the current directory (default: ./dist/lambda-edge.zip)")
     p.add_argument("--python", help="interpreter of the Lambda runtime's version, for the regex table "
                                      "(default: this one)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the report as JSON (default: one line of text)")
     p.add_argument("--bundle", help="a signed bundle to package (verified now; applied at cold start)")
     p.add_argument("--trust", help="with --bundle: trusted public key(s) to verify it against (required)")
     p.add_argument("--state", help="with --bundle: the pipeline's anti-rollback state file (versions only go "

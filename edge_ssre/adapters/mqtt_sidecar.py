@@ -50,12 +50,12 @@ import time
 
 from .. import guard_threads
 from ..envelope import Envelope
-from ..errors import PolicyError
+from ..errors import BrokerError, PolicyError
 from ..transports.mqtt_wire import forwardable, user_property
 from ..verdict import Finding, Verdict
+from .sidecar_config import CONNECT_TIMEOUT, SESSION_EXPIRY
 
 INTAKE_WAIT = 2.0  # seconds the input thread waits for queue room before a message overflows
-SESSION_EXPIRY = 3600  # seconds the broker keeps the input connection's session (0: a clean session each time)
 STOP_BUDGET = 4.0  # seconds from SIGTERM (or the end of --duration) to the final stats line
 
 
@@ -106,32 +106,40 @@ def make_sink(spec, device="", profile=None):
 
 class Stats:
     __slots__ = ("messages", "allowed", "blocked", "alerts", "quarantined", "overflow", "errors", "lat",
-                 "lat_i", "started")
+                 "lat_i", "lat_mark", "started")
 
     def __init__(self):
         self.messages = self.allowed = self.blocked = self.alerts = self.quarantined = 0
         self.overflow = self.errors = 0
         self.lat = [0.0] * 2048     # ring of recent added latencies (seconds): fixed memory
         self.lat_i = 0
+        self.lat_mark = 0           # lat_i at the previous stats line (interval percentiles)
         self.started = time.time()
 
     def latency(self, seconds):
         self.lat[self.lat_i % len(self.lat)] = seconds
         self.lat_i += 1
 
-    def percentiles(self):
-        n = min(self.lat_i, len(self.lat))
+    def percentiles(self, last=None):
+        """p50 and p99 (seconds) of the ``last`` latencies recorded (default: all the ring holds)."""
+        size = len(self.lat)
+        n = min(self.lat_i, size) if last is None else min(last, self.lat_i, size)
         if not n:
             return 0.0, 0.0
-        xs = sorted(self.lat[:n])
+        end = self.lat_i % size
+        xs = sorted(self.lat[end - n:end] if n <= end else self.lat[:end] + self.lat[end - n:])
         return xs[n // 2], xs[min(n - 1, int(n * 0.99))]
 
-    def line(self, depth):
+    def line(self, depth, extra=""):
+        """The periodic stats line; ``interval_p50_us``/``interval_p99_us`` cover the messages since
+        the previous line (the recent ring's, at most 2048)."""
         p50, p99 = self.percentiles()
+        i50, i99 = self.percentiles(self.lat_i - self.lat_mark)
+        self.lat_mark = self.lat_i
         return ("edge-ssre stats: messages=%d allowed=%d blocked=%d alerts=%d quarantined=%d queue=%d overflow=%d "
-                "errors=%d latency_p50_us=%d latency_p99_us=%d" % (
+                "errors=%d latency_p50_us=%d latency_p99_us=%d interval_p50_us=%d interval_p99_us=%d%s" % (
                     self.messages, self.allowed, self.blocked, self.alerts, self.quarantined, depth, self.overflow,
-                    self.errors, p50 * 1e6, p99 * 1e6))
+                    self.errors, p50 * 1e6, p99 * 1e6, i50 * 1e6, i99 * 1e6, extra))
 
     def to_dict(self, depth):
         p50, p99 = self.percentiles()
@@ -145,7 +153,7 @@ class Sidecar:
 
     def __init__(self, guard, host, port, inputs, output_prefix, quarantine=None, client_id=None, protocol="5",
                  tls=None, username=None, password=None, queue_depth=1024, stats_interval=10.0, stats_out=None,
-                 client="builtin", session_expiry=SESSION_EXPIRY, keepalive=30):
+                 client="builtin", session_expiry=SESSION_EXPIRY, keepalive=30, connect_timeout=CONNECT_TIMEOUT):
         for f in inputs:
             from ..telemetry.topic_filter import topic_matches
             if topic_matches(f, output_prefix + "/x") or (quarantine and topic_matches(f, quarantine + "/x")):
@@ -161,6 +169,12 @@ class Sidecar:
         self.stats_interval = stats_interval
         self.stats_out = stats_out or sys.stderr
         self.stop_event = threading.Event()
+        # at start, both connections must be up within connect_timeout seconds (0: wait for ever),
+        # else run() raises BrokerError (exit 3); once running, a lost broker is retried for ever.
+        # Connection trouble seen before that is kept for the error, not logged line by line.
+        self.connect_timeout = connect_timeout
+        self._starting = True
+        self._start_problem = None
         if client == "paho":
             from ..transports.paho_client import PahoClient as Client
         else:
@@ -196,6 +210,9 @@ class Sidecar:
         self.out_window = max(16, min(1024, queue_depth // 2))
 
     def _log(self, text):
+        if self._starting:
+            self._start_problem = text
+            return
         self.stats_out.write("edge-ssre: %s\n" % text)
         self.stats_out.flush()
 
@@ -373,6 +390,13 @@ class Sidecar:
     uplink = None
     store = None
 
+    def _store_figures(self):
+        """The event store's part of the stats line (what is held, what still waits for the uplink)."""
+        if self.store is None:
+            return ""
+        st = self.store.stats()
+        return " events_stored=%d events_backlog=%d" % (st["newest_seq"] or 0, st["backlog"])
+
     def stats_dict(self):
         d = self.stats.to_dict(self.q.qsize())
         if self.store is not None:
@@ -381,11 +405,26 @@ class Sidecar:
             d["uplink"] = self.uplink.metrics()
         return d
 
-    def run(self, duration=None):
-        if self.uplink is not None:
-            self.uplink.start()
+    def _wait_connected(self):
+        """Both connections up within ``connect_timeout`` seconds, else BrokerError (one line)."""
         self.out.start()
         self.client.start()
+        end = time.monotonic() + self.connect_timeout if self.connect_timeout else None
+        while not (self.client.connected and self.out.connected):
+            if self.stop_event.is_set():
+                break
+            if end is not None and time.monotonic() >= end:
+                self.client.stop(1.0)
+                self.out.stop(1.0)
+                raise BrokerError.not_reached(self.client.host, self.client.port, self.connect_timeout,
+                                              self._start_problem)
+            time.sleep(0.02)
+        self._starting = False
+
+    def run(self, duration=None):
+        self._wait_connected()
+        if self.uplink is not None:
+            self.uplink.start()
         worker = guard_threads.start(self._work, "edge-ssre-worker")
         end = None if duration is None else time.monotonic() + duration
         next_stats = time.monotonic() + self.stats_interval
@@ -395,7 +434,7 @@ class Sidecar:
                     break
                 self.stop_event.wait(0.1)
                 if time.monotonic() >= next_stats:
-                    self.stats_out.write(self.stats.line(self.q.qsize()) + "\n")
+                    self.stats_out.write(self.stats.line(self.q.qsize(), self._store_figures()) + "\n")
                     self.stats_out.flush()
                     next_stats += self.stats_interval
         finally:
@@ -431,98 +470,35 @@ class Sidecar:
         self.stop_event.set()
 
 
-def _broker(value):
-    host, _, port = str(value).rpartition(":")
-    if not host:
-        raise PolicyError("broker must be HOST:PORT, got %r" % (value,))
-    try:
-        return host, int(port)
-    except ValueError:
-        raise PolicyError("broker port must be a number, got %r" % (port,)) from None
-
-
-def build(conf, label="<args>"):
-    """A ready Sidecar (and the store to close, if any) from a config dict."""
+def build(conf, label="<command line>"):
+    """A ready Sidecar (and the store to close, if any) from a config dict: every key is checked
+    first (``sidecar_config.parse``: errors name the file, line and key, or the option)."""
     from ..guard import Guard
-    from ..policy import Policy
     from ..telemetry.guard import TelemetryGuard
-    from ..telemetry.policy import TelemetryPolicy
-    from ..tomlload import Where
-    where = Where(conf.get("__text__", ""), label)
-    known = ("broker", "inputs", "output_prefix", "quarantine", "profile", "sink", "stats_interval", "queue_depth",
-             "policy", "telemetry", "device", "uplink", "__text__")
-    for k in conf:
-        if k not in known:
-            raise where.fail(k, "unknown key; expected one of %s" % ", ".join(known[:-1]))
-    b = conf.get("broker")
-    tls = username = password = client_id = None
-    protocol = "5"
-    client = "builtin"
-    session_expiry = SESSION_EXPIRY
-    keepalive = 30
-    if isinstance(b, dict):
-        host, port = b.get("host", "127.0.0.1"), int(b.get("port", 1883))
-        tls = b.get("tls")
-        username, password = b.get("username"), b.get("password")
-        client_id = b.get("client_id")
-        protocol = str(b.get("protocol", "5"))
-        if protocol not in ("5", "3.1.1"):
-            raise where.fail("protocol", "must be \"5\" or \"3.1.1\"")
-        try:
-            session_expiry = int(b.get("session_expiry", SESSION_EXPIRY))
-        except (TypeError, ValueError):
-            raise where.fail("session_expiry", "must be a number of seconds (0: a clean session each time)") from None
-        try:
-            keepalive = int(b.get("keepalive", 30))
-        except (TypeError, ValueError):
-            keepalive = -1
-        if not 1 <= keepalive <= 65535:
-            raise where.fail("keepalive", "must be a number of seconds from 1 to 65535 (a silent broker is dropped "
-                                          "after 1.5 x keepalive)")
-        client = str(b.get("client", "builtin"))
-        if client not in ("builtin", "paho"):
-            raise where.fail("client", "must be \"builtin\" (standard library) or \"paho\" (paho-mqtt)")
-        if client == "paho":
-            try:
-                import paho.mqtt.client  # noqa: F401
-            except ImportError:
-                raise where.fail("client", "needs paho-mqtt: pip install 'edge-ssre[mqtt]'") from None
-    elif b is not None:
-        host, port = _broker(b)
-    else:
-        raise where.fail("broker", "give the broker as HOST:PORT")
-    inputs = conf.get("inputs") or ["#"]
-    if isinstance(inputs, str):
-        inputs = [inputs]
-    from ..profiles import load_profile
-    prof = load_profile(conf["profile"]) if conf.get("profile") else None
-    policy = Policy.from_dict(conf["policy"], where) if "policy" in conf else None
-    tel = TelemetryPolicy.from_dict(conf["telemetry"], where, prof) if "telemetry" in conf else None
-    sink, store = make_sink(conf.get("sink"), conf.get("device", ""), prof)
+    from .sidecar_config import parse
+    cfg = parse(conf, label)
+    try:
+        sink, store = make_sink(cfg.sink, cfg.device, cfg.profile)
+    except OSError as exc:
+        from ..errors import StoreLockedError
+        if isinstance(exc, StoreLockedError):
+            raise
+        raise cfg.where.fail("sink", "cannot open %s: %s" % (cfg.sink, exc.strerror or exc)) from None
     uplink = None
-    if "uplink" in conf:
-        up = conf["uplink"]
-        if store is None or not isinstance(up, dict):
-            raise where.fail("uplink", "needs sink = \"store:PATH\" and a table { host, port, topic, ... }")
-        from ..uplink.mqtt_uplink import MqttUplink
+    if cfg.uplink is not None:
         from ..uplink.backoff import Backoff
-        try:
-            max_backoff = float(up.get("max_backoff", 30))
-        except (TypeError, ValueError):
-            raise where.fail("max_backoff", "must be a number of seconds") from None
-        if up.get("format", "cbor") not in ("cbor", "ocsf"):
-            raise where.fail("format", "must be \"cbor\" (CBOR batches) or \"ocsf\" (OCSF JSON findings)")
-        uplink = MqttUplink(store, up.get("host", "127.0.0.1"), int(up.get("port", 8883)),
-                            topic=up.get("topic", "edge-ssre/events"), client_id=up.get("client_id"),
-                            ca=up.get("ca"), cert=up.get("cert"), key=up.get("key"),
-                            rate_limit=float(up.get("rate_limit", 100)),
-                            backoff=Backoff(cap=max(0.2, max_backoff)), format=up.get("format", "cbor"))
-    guard = Guard(policy=policy, profile=prof, telemetry=TelemetryGuard(tel) if tel else None, sink=sink)
-    sc = Sidecar(guard, host, port, inputs, conf.get("output_prefix", "guarded"), conf.get("quarantine"),
-                 client_id=client_id, protocol=protocol, tls=tls, username=username, password=password,
-                 queue_depth=int(conf.get("queue_depth", (prof.runtime.get("queue_depth") if prof else 0) or 1024)),
-                 stats_interval=float(conf.get("stats_interval", 10)), client=client,
-                 session_expiry=session_expiry, keepalive=keepalive)
+        from ..uplink.mqtt_uplink import MqttUplink
+        up = cfg.uplink
+        uplink = MqttUplink(store, up["host"], up["port"], topic=up["topic"], client_id=up["client_id"],
+                            ca=up["ca"], cert=up["cert"], key=up["key"], rate_limit=up["rate_limit"],
+                            backoff=Backoff(cap=max(0.2, up["max_backoff"])), format=up["format"])
+    guard = Guard(policy=cfg.policy, profile=cfg.profile,
+                  telemetry=TelemetryGuard(cfg.telemetry) if cfg.telemetry else None, sink=sink)
+    sc = Sidecar(guard, cfg.host, cfg.port, cfg.inputs, cfg.output_prefix, cfg.quarantine,
+                 client_id=cfg.client_id, protocol=cfg.protocol, tls=cfg.tls, username=cfg.username,
+                 password=cfg.password, queue_depth=cfg.queue_depth, stats_interval=cfg.stats_interval,
+                 client=cfg.client, session_expiry=cfg.session_expiry, keepalive=cfg.keepalive,
+                 connect_timeout=cfg.connect_timeout)
     sc.uplink = uplink
     sc.store = store
     return sc, store
@@ -535,19 +511,23 @@ def main(args):
         from ..tomlload import load_toml
         conf, text, label = load_toml(args.config)
         conf["__text__"] = text
-    if args.broker:
-        conf["broker"] = args.broker
-    if args.input:
-        conf["inputs"] = args.input
-    if args.output_prefix:
-        conf["output_prefix"] = args.output_prefix
-    for key in ("quarantine", "sink", "profile"):
-        val = getattr(args, key, None)
-        if val:
+    given = []
+    for key, option in (("broker", "broker"), ("inputs", "input"), ("output_prefix", "output_prefix"),
+                        ("quarantine", "quarantine"), ("sink", "sink"), ("profile", "profile"),
+                        ("stats_interval", "stats_interval")):
+        val = getattr(args, option, None)
+        if val is not None:
             conf[key] = val
-    if getattr(args, "stats_interval", None):
-        conf["stats_interval"] = args.stats_interval
+            given.append(key)
+    conf["__given__"] = given
+    if getattr(args, "check", False):  # every key checked; nothing opened or connected
+        from .sidecar_config import parse
+        parse(conf, label)
+        sys.stdout.write("%s: the configuration is valid\n" % label)
+        return 0
     sc, store = build(conf, label)
+    if getattr(args, "connect_timeout", None) is not None:
+        sc.connect_timeout = args.connect_timeout
     signal.signal(signal.SIGTERM, sc.stop)
     signal.signal(signal.SIGINT, sc.stop)
     try:

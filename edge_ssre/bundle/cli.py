@@ -24,30 +24,32 @@ examples:
 
 
 def register(sub, lazy):
-    import argparse
+    from ..cli import _Help
     b = sub.add_parser("bundle", help="signed rule and policy bundles: keygen | build | sign | verify | install | "
                        "status", description="Signed rule and policy bundles (docs/BUNDLES.md).", epilog=EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+                       formatter_class=_Help)
     verbs = b.add_subparsers(dest="bundle_verb", metavar="ACTION", parser_class=sub._parser_class)
-    kw = dict(epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    kw = dict(epilog=EPILOG, formatter_class=_Help)
 
     k = verbs.add_parser("keygen", help="make a signing key pair", **kw)
     k.add_argument("--out", required=True, metavar="DIR", help="directory for bundle.key (private, 0600) and "
-                   "bundle.pub")
+                   "bundle.pub (required, no default)")
     k.add_argument("--alg", default="ed25519", choices=("ed25519", "ecdsa-p256-sha256"),
                    help="signature algorithm (default: ed25519)")
 
     bd = verbs.add_parser("build", help="build an unsigned bundle", **kw)
-    bd.add_argument("--name", required=True, help="bundle name (a-z 0-9 . _ -); versions go forward per name")
-    bd.add_argument("--version", required=True, type=int, help="bundle version, a positive integer")
-    bd.add_argument("--policy", metavar="FILE", help="inspection policy TOML")
-    bd.add_argument("--telemetry", metavar="FILE", help="telemetry policy TOML")
-    bd.add_argument("--behavior", metavar="FILE", help="behaviour policy TOML")
+    bd.add_argument("--name", required=True, help="bundle name (a-z 0-9 . _ -); versions go forward per name "
+                    "(required, no default)")
+    bd.add_argument("--version", required=True, type=int, help="bundle version, a positive integer (required, no default)")
+    bd.add_argument("--policy", metavar="FILE", help="inspection policy TOML (default: none)")
+    bd.add_argument("--telemetry", metavar="FILE", help="telemetry policy TOML (default: none)")
+    bd.add_argument("--behavior", metavar="FILE", help="behaviour policy TOML (default: none)")
     bd.add_argument("--profile-overrides", metavar="FILE", help="device-profile sections to merge over the "
-                    "running profile ([limits], [store], ...)")
+                    "running profile ([limits], [store], ...) (default: none)")
     rules = bd.add_mutually_exclusive_group()
-    rules.add_argument("--rules", metavar="DIR", help="rule source directory (*.toml), compiled on the device")
-    rules.add_argument("--rules-table", metavar="FILE", help="a compiled rule table (compiled_rules.json)")
+    rules.add_argument("--rules", metavar="DIR", help="rule source directory (*.toml), compiled on the device "
+                       "(default: no rules in the bundle)")
+    rules.add_argument("--rules-table", metavar="FILE", help="a compiled rule table (compiled_rules.json) (default: none)")
     rules.add_argument("--default-rules", action="store_true", help="the built-in rules as a compiled table")
     bd.add_argument("--for-device", action="append", default=[], metavar="NAME", help="target device (repeatable; "
                     "default: every device)")
@@ -59,30 +61,31 @@ def register(sub, lazy):
     bd.add_argument("--add-key", action="append", default=[], metavar="PUBFILE",
                     help="introduce a new trusted key (rotation; repeatable)")
     bd.add_argument("--revoke-key", action="append", default=[], metavar="KEYID", help="revoke a key id (repeatable)")
-    bd.add_argument("--out", required=True, metavar="FILE", help="where to write the bundle")
+    bd.add_argument("--out", required=True, metavar="FILE", help="where to write the bundle (required, no default)")
 
     s = verbs.add_parser("sign", help="sign a bundle in place", **kw)
     s.add_argument("file", metavar="FILE", help="the bundle")
-    s.add_argument("--key", required=True, metavar="KEYFILE", help="PEM private key (bundle.key)")
+    s.add_argument("--key", required=True, metavar="KEYFILE", help="PEM private key (bundle.key) (required, no default)")
 
     for name, text in (("verify", "check a bundle without installing it"),
                        ("install", "check a bundle, keep it and record its version")):
         v = verbs.add_parser(name, help=text, **kw)
         v.add_argument("file", metavar="FILE", help="the bundle")
         v.add_argument("--trust", required=True, metavar="PUBFILE", help="trusted public key(s): PEM or JSON "
-                       "trust store")
+                       "trust store (required, no default)")
         v.add_argument("--state", required=(name == "install"), default=None, metavar="STATEFILE",
-                       help="anti-rollback state file" + (" (verify: checked, never written)" if name == "verify"
-                                                          else ""))
-        v.add_argument("--device", default=None, help="this device's name, for the bundle's targets")
+                       help="anti-rollback state file" + (" (verify: checked, never written; default: none)" if name == "verify"
+                                                          else " (required, no default)"))
+        v.add_argument("--device", default=None, help="this device's name, for the bundle's targets (default: unnamed)")
         v.add_argument("--group", action="append", default=[], help="a group this device is in (repeatable)")
-        v.add_argument("--profile", default=None, help="this device's profile name, for targets and overrides")
+        v.add_argument("--profile", default=None, help="this device's profile name, for targets and overrides "
+                       "(default: none)")
         v.add_argument("--store", default=None, metavar="STORE", help="event store: a refusal becomes a "
-                       "policy.rejected event")
+                       "policy.rejected event (default: none)")
 
     st = verbs.add_parser("status", help="show the state file: installed versions, added and revoked keys", **kw)
-    st.add_argument("--state", required=True, metavar="STATEFILE", help="anti-rollback state file")
-    st.add_argument("--trust", default=None, metavar="PUBFILE", help="also list the keys trusted now")
+    st.add_argument("--state", required=True, metavar="STATEFILE", help="anti-rollback state file (required, no default)")
+    st.add_argument("--trust", default=None, metavar="PUBFILE", help="also list the keys trusted now (default: none)")
     b.set_defaults(run=lazy(".bundle.cli", "main"))
     return b
 

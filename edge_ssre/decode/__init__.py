@@ -3,7 +3,7 @@
 Interface used by the guard (keep it stable):
 
     decoded = decode_event(payload, source="auto", budget=Budget(...), topic=None)
-    decoded.source    # detected source: "lambda-edge" | "lambda" | "mqtt" | "raw"
+    decoded.source    # detected source: "lambda-edge" | "lambda" | "mqtt" | "raw" | "auto" (no envelope found)
     decoded.trigger   # AWS trigger name when recognised ("sns", "sqs", "cloudfront", ...) or None
     decoded.document  # the top-level decoded object (dict/list/scalar) or None for raw bytes
     decoded.leaves    # list of (path, text, kind); kind is one of the constants below

@@ -283,6 +283,7 @@ def decode_event(payload, source="auto", budget=None, topic=None):
             src = source
     else:
         w.walk(doc)
+        # no envelope found: a document inspected as it is ("auto"), not a Lambda event
         src = source if source != "auto" else ("mqtt" if topic is not None else
-                                               ("raw" if not isinstance(doc, (dict, list)) else "lambda"))
+                                               ("raw" if not isinstance(doc, (dict, list)) else "auto"))
     return Decoded(src, trigger, doc, w.out)

@@ -7,7 +7,8 @@ sidecar (under the profile's budgets, table sizes and CPU pinning, with its even
 uplink), simulated devices publishing JSON and CBOR telemetry, and an attacker publishing
 injection payloads, floods, off-policy topics, oversize, malformed and out-of-range messages.
 The upstream link goes down for the middle third of the run. At the end it writes a report
-(text, JSON and an HTML page with a plot): messages, blocked, alerts, false positives on the
+(text, JSON, a PNG figure and an HTML page embedding it; the figure needs matplotlib, the
+``rig`` extra, and without it the text report stands alone): messages, blocked, alerts, false positives on the
 benign stream, events buffered while offline, delivered after reconnect, lost, latency, RSS.
 On a real Pi the same command runs the rig there.
 """
@@ -258,14 +259,71 @@ def _rss_kb(pid):
 
 
 def _pin(cpus):
-    """A preexec function pinning the sidecar to the profile's CPUs that exist here."""
+    """A preexec function pinning the sidecar to the profile's CPUs that exist here, and a
+    sentence saying how the profile's pinning was mapped to this machine."""
     have = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    want = [c for c in (cpus or []) if c in have] or (have[-1:] if cpus else [])
+    cpus = list(cpus or [])
+    want = [c for c in cpus if c in have] or (have[-1:] if cpus else [])
+    if not cpus:
+        how = "the profile pins no CPUs: the sidecar runs on any of this machine's CPUs %s" % (have or "(unknown)")
+    elif not have:
+        how = "the profile asks for CPUs %s; this platform cannot pin, so the sidecar runs unpinned" % cpus
+    elif want == cpus:
+        how = "the profile's CPUs %s exist here: the sidecar is pinned to them" % cpus
+    else:
+        missing = [c for c in cpus if c not in have]
+        how = ("the profile asks for CPUs %s; this machine has CPUs %s (%s not here), so the sidecar is pinned "
+               "to %s%s" % (cpus, have, ", ".join(map(str, missing)), want,
+                            "" if len(want) == len(cpus) else " (the last CPU: fewer cores than the profile's target)"))
 
     def pin():
         if want and hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, want)
-    return pin, want
+    return pin, want, how
+
+
+class _Sampler:
+    """Once a second while the rig runs: the sidecar's RSS, and the stats lines it has written
+    since (added latency per interval, events stored and waiting for the uplink), each stamped
+    with seconds since the traffic started."""
+
+    def __init__(self, pid, log_path):
+        self.pid = pid
+        self.log_path = log_path
+        self.offset = 0
+        self.rss = []     # [t, MB]
+        self.stats = []   # [t, {name: number}] from "edge-ssre stats:" lines
+        self.next = 0.0
+
+    def sample(self, t):
+        if t < self.next:
+            return
+        self.next = t + 1.0
+        kb = _rss_kb(self.pid)
+        if kb:
+            self.rss.append([round(t, 2), round(kb / 1024.0, 2)])
+        try:
+            with open(self.log_path, "rb") as fh:
+                fh.seek(self.offset)
+                chunk = fh.read()
+        except OSError:
+            return
+        end = chunk.rfind(b"\n") + 1  # whole lines only; the rest is read next time
+        self.offset += end
+        for line in chunk[:end].decode("utf-8", "replace").splitlines():
+            if line.startswith("edge-ssre stats: ") and t >= 0:
+                self.stats.append([round(t, 2), _fields(line[len("edge-ssre stats: "):])])
+
+
+def _fields(text):
+    out = {}
+    for part in text.split():
+        k, _, v = part.partition("=")
+        try:
+            out[k] = float(v) if "." in v else int(v)
+        except ValueError:
+            pass
+    return out
 
 
 def run_rig(profile="raspberry-pi-4", duration=60.0, out=None, devices=8, rate=5.0, attack_rate=4.0, seed=1,
@@ -287,10 +345,12 @@ def run_rig(profile="raspberry-pi-4", duration=60.0, out=None, devices=8, rate=5
         fh.write(SIDECAR_CONF.format(host=gateway.host, port=gateway.port, profile=prof.path if os.path.exists(prof.path) and prof.path.endswith(".toml") else profile,
                                      store=store_path, up_host=upstream.host, up_port=upstream.port,
                                      up_topic=UPSTREAM_TOPIC))
-    pin, cpus = _pin(prof.runtime.get("cpus"))
+    pin, cpus, cpu_mapping = _pin(prof.runtime.get("cpus"))
+    progress.write("[rig] CPU pinning: %s\n" % cpu_mapping)
     side_log = open(os.path.join(work, "sidecar.log"), "w")
     side = subprocess.Popen([sys.executable, "-m", "edge_ssre.cli", "run", "--config", conf],
                             stdout=side_log, stderr=subprocess.STDOUT, preexec_fn=pin)
+    sampler = _Sampler(side.pid, os.path.join(work, "sidecar.log"))
     t0 = time.monotonic()
     stop = threading.Event()
     threads = []
@@ -331,6 +391,7 @@ def run_rig(profile="raspberry-pi-4", duration=60.0, out=None, devices=8, rate=5
                 down = False
                 progress.write("[rig %5.1fs] upstream link UP (the uplink drains the backlog)\n" % el)
             rss_max = max(rss_max, _rss_kb(side.pid))
+            sampler.sample(el)
             if el >= next_report:
                 with counters.lock:
                     progress.write("[rig %5.1fs] sent benign=%d attacks=%d | guarded=%d quarantined=%d | delivered upstream=%d | sidecar RSS %.1f MB\n"
@@ -345,7 +406,10 @@ def run_rig(profile="raspberry-pi-4", duration=60.0, out=None, devices=8, rate=5
         if down:
             upstream.start()
             outage_wall[1], outage_s[1] = time.time(), time.monotonic() - t0
-        time.sleep(2.0)  # in-flight messages settle
+        settle_end = time.monotonic() + 2.0  # in-flight messages settle
+        while time.monotonic() < settle_end:
+            sampler.sample(time.monotonic() - t0)
+            time.sleep(0.1)
         rss_max = max(rss_max, _rss_kb(side.pid))
     finally:
         stop.set()
@@ -363,7 +427,9 @@ def run_rig(profile="raspberry-pi-4", duration=60.0, out=None, devices=8, rate=5
                 c.loop_stop()
         gateway.stop()
         upstream.stop()
-    return _report(work, prof, counters, duration, outage_wall, outage_s, rss_max, cpus, side.returncode)
+    run = {"duration": duration, "outage_wall": outage_wall, "outage_s": outage_s, "rss_max": rss_max,
+           "cpus": cpus, "cpu_mapping": cpu_mapping, "exit_code": side.returncode, "sampler": sampler}
+    return _report(work, prof, counters, run)
 
 
 def _final_stats(work):
@@ -375,9 +441,24 @@ def _final_stats(work):
     return final
 
 
-def _report(work, prof, c, duration, outage_wall, outage_s, rss_max, cpus, exit_code):
+TIMELINE_KEYS = ("benign", "attack", "passed", "blocked", "delivered")
+
+
+def ordered_timeline(timeline):
+    """Per-second counts as ``{"0": {...}, "1": {...}, ...}``: every second from 0 to the last one,
+    in order, with every key (a second with nothing in it is all zeros)."""
+    last = max((int(k) for k in timeline), default=-1)
+    out = {}
+    for sec in range(last + 1):
+        row = timeline.get(sec) or timeline.get(str(sec)) or {}
+        out[str(sec)] = {k: row.get(k, 0) for k in TIMELINE_KEYS}
+    return out
+
+
+def _report(work, prof, c, run):
     final = _final_stats(work)
     st = final.get("store", {})
+    outage_wall, sampler = run["outage_wall"], run["sampler"]
     benign_sent = c.sent["benign"]
     benign_passed = sum(1 for r in c.guarded_ids if r.startswith("b:"))
     attack_ids = {r for r in c.guarded_ids | c.quarantined_ids if r.startswith("a:")}
@@ -387,8 +468,10 @@ def _report(work, prof, c, duration, outage_wall, outage_s, rss_max, cpus, exit_
     stored = st.get("newest_seq") or 0
     delivered = len(c.upstream)
     buffered = sum(1 for ts in c.upstream_ts if outage_wall[0] and outage_wall[1] and outage_wall[0] <= ts <= outage_wall[1])
+    deadline_us = getattr(prof.limits, "deadline_us", None)
     report = {
-        "profile": prof.name, "duration_s": duration, "cpus_pinned": cpus, "sidecar_exit": exit_code,
+        "profile": prof.name, "duration_s": run["duration"], "cpus_profile": prof.runtime.get("cpus"),
+        "cpus_pinned": run["cpus"], "cpu_mapping": run["cpu_mapping"], "sidecar_exit": run["exit_code"],
         "messages": final.get("messages"), "blocked": final.get("blocked"), "alerts": final.get("alerts"),
         "benign_sent": benign_sent, "benign_passed": benign_passed,
         "false_positives": benign_sent - benign_passed,
@@ -400,16 +483,27 @@ def _report(work, prof, c, duration, outage_wall, outage_s, rss_max, cpus, exit_
         "events_buffered_while_offline": buffered, "events_delivered": delivered,
         "events_lost": max(0, stored - delivered) + (st.get("dropped") or 0),
         "latency_p50_us": final.get("latency_p50_us"), "latency_p99_us": final.get("latency_p99_us"),
-        "sidecar_rss_max_mb": round(rss_max / 1024.0, 1), "memory_budget_mb": prof.runtime.get("memory_mb"),
+        "deadline_us": deadline_us,
+        "sidecar_rss_max_mb": round(run["rss_max"] / 1024.0, 1), "memory_budget_mb": prof.runtime.get("memory_mb"),
         "queue_overflow": final.get("overflow"), "uplink": final.get("uplink"),
-        "targets": {}, "timeline": c.timeline, "outage": outage_wall, "outage_s": outage_s,
-        "workdir": work,
+        "targets": {}, "outage": outage_wall, "outage_s": run["outage_s"],
+        "timeline": ordered_timeline(c.timeline),
+        "samples": {"rss_mb": sampler.rss, "stats": sampler.stats},
+        "figure": None, "workdir": work,
     }
     report["targets"] = {
         "0 lost events": report["events_lost"] == 0,
         "0 false positives on the benign stream": report["false_positives"] == 0,
         ">= 99% of injected attacks blocked": (report["attacks_blocked_ratio"] or 0) >= 0.99,
     }
+    png = os.path.join(work, "report.png")
+    try:
+        from .figure import draw
+    except ImportError:  # matplotlib is optional (pip install 'edge-ssre[rig]')
+        report["figure"] = None
+    else:
+        draw(report, png)
+        report["figure"] = png
     with open(os.path.join(work, "report.json"), "w") as fh:
         json.dump(report, fh, indent=1, default=str)
     with open(os.path.join(work, "report.txt"), "w") as fh:
@@ -420,7 +514,8 @@ def _report(work, prof, c, duration, outage_wall, outage_s, rss_max, cpus, exit_
 
 
 def text_report(r):
-    lines = ["edge_ssre rig report: profile %s, %.0f s, sidecar pinned to CPUs %s" % (r["profile"], r["duration_s"], r["cpus_pinned"]),
+    lines = ["edge_ssre rig report: profile %s, %.0f s" % (r["profile"], r["duration_s"]),
+             "CPU pinning: %s" % r["cpu_mapping"],
              "",
              "messages inspected        %s (blocked %s, alerts %s, queue overflow %s)" % (r["messages"], r["blocked"], r["alerts"], r["queue_overflow"]),
              "benign stream             %d sent, %d passed, %d false positives" % (r["benign_sent"], r["benign_passed"], r["false_positives"]),
@@ -428,7 +523,7 @@ def text_report(r):
              "flood                     %d sent, %d blocked by the per-client rate limit" % (r["flood_sent"], r["flood_blocked"]),
              "security events           %d stored, %d buffered while offline, %d delivered upstream, %d lost (dropped %s)" % (
                  r["events_stored"], r["events_buffered_while_offline"], r["events_delivered"], r["events_lost"], r["events_dropped"]),
-             "added latency             p50 %s us, p99 %s us" % (r["latency_p50_us"], r["latency_p99_us"]),
+             "added latency             p50 %s us, p99 %s us (inspection deadline %s us)" % (r["latency_p50_us"], r["latency_p99_us"], r["deadline_us"]),
              "sidecar RSS               %.1f MB max (profile budget %s MB)" % (r["sidecar_rss_max_mb"], r["memory_budget_mb"]),
              ""]
     for name, ok in r["targets"].items():
@@ -436,42 +531,36 @@ def text_report(r):
     if r["attacks_passed"]:
         lines.append("attacks that passed: %s" % ", ".join(r["attacks_passed"]))
     lines.append("")
-    lines.append("files: %s/report.json, report.txt, report.html, sidecar.log, events.ring" % r["workdir"])
+    if r["figure"] is None:
+        lines.append("figure: not drawn (matplotlib is not installed: pip install 'edge-ssre[rig]')")
+    files = "report.json, report.txt, report.html%s, sidecar.log, events.ring" % (", report.png" if r["figure"] else "")
+    lines.append("files: %s/{%s}" % (r["workdir"], files))
     return "\n".join(lines) + "\n"
 
 
-def html_report(r):
-    """A self-contained page with an SVG timeline (no plotting library needed on the device)."""
-    tl = r["timeline"]
-    secs = sorted(int(k) for k in tl) or [0]
-    W, H, pad = 900, 260, 40
-    xmax = max(secs[-1], 1)
-    series = [("benign", "#2b8a3e"), ("attack", "#c92a2a"), ("blocked", "#e67700"), ("delivered", "#1864ab")]
-    ymax = max([1] + [tl[str(s)][k] if str(s) in tl else tl.get(s, {}).get(k, 0) for s in secs for k, _ in series])
+def _escape(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
-    def val(s, k):
-        row = tl.get(s) or tl.get(str(s)) or {}
-        return row.get(k, 0)
-    paths = []
-    for k, color in series:
-        pts = " ".join("%.1f,%.1f" % (pad + (W - 2 * pad) * s / xmax, H - pad - (H - 2 * pad) * val(s, k) / ymax) for s in secs)
-        paths.append('<polyline fill="none" stroke="%s" stroke-width="1.5" points="%s"/>' % (color, pts))
-    legend = " ".join('<span style="color:%s">&#9632; %s</span>' % (c, k) for k, c in series)
-    shade = ""
-    start, end = r.get("outage_s") or (None, None)
-    if start is not None and end is not None:  # the link's outage, shaded behind the series
-        x0, x1 = (pad + (W - 2 * pad) * min(t, xmax) / xmax for t in (start, end))
-        shade = ('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="#f1f3f5"/>'
-                 '<text x="%.1f" y="%d" font-size="11" fill="#868e96">upstream link down</text>'
-                 % (x0, pad, max(x1 - x0, 1.0), H - 2 * pad, x0 + 4, pad + 12))
-    rows = "".join("<tr><td>%s</td><td>%s</td></tr>" % (k, "PASS" if v else "FAIL") for k, v in r["targets"].items())
-    summary = "<pre>%s</pre>" % text_report(r).replace("&", "&amp;").replace("<", "&lt;")
-    return ("<!doctype html><meta charset=utf-8><title>edge_ssre rig report</title>"
-            "<style>body{font-family:sans-serif;margin:2em}td{padding:2px 12px}</style>"
-            "<h1>edge_ssre rig: %s</h1><p>Messages per second over the run; the shaded span is the upstream link's outage.</p>"
-            '<svg width="%d" height="%d" style="border:1px solid #ccc">%s%s'
-            '<text x="%d" y="%d" font-size="11">seconds</text><text x="4" y="14" font-size="11">msgs/s (max %d)</text></svg>'
-            "<p>%s</p><table>%s</table>%s" % (r["profile"], W, H, shade, "".join(paths), W // 2, H - 8, ymax, legend, rows, summary))
+
+def html_report(r):
+    """A self-contained page: the figure (PNG, embedded), the targets and the text report."""
+    if r["figure"]:
+        import base64
+        with open(r["figure"], "rb") as fh:
+            data = base64.b64encode(fh.read()).decode("ascii")
+        figure = ('<img alt="rig timeline: traffic, security events, added latency and RSS over the run" '
+                  'style="max-width:100%%" src="data:image/png;base64,%s">' % data)
+    else:
+        figure = ("<p><em>No figure: matplotlib is not installed (<code>pip install 'edge-ssre[rig]'</code>, "
+                  "or Debian's <code>python3-matplotlib</code>).</em></p>")
+    rows = "".join('<tr><td>%s</td><td style="color:%s">%s</td></tr>'
+                   % (_escape(k), "#2b8a3e" if v else "#c92a2a", "PASS" if v else "FAIL")
+                   for k, v in r["targets"].items())
+    return ("<!doctype html><meta charset=utf-8><title>edge_ssre rig report: %s</title>"
+            "<style>body{font-family:sans-serif;margin:2em;max-width:1100px}td{padding:2px 12px}</style>"
+            "<h1>edge_ssre rig: %s</h1><p>%s</p>%s<h2>Targets</h2><table>%s</table><h2>Figures</h2><pre>%s</pre>"
+            % (_escape(r["profile"]), _escape(r["profile"]), _escape("CPU pinning: " + r["cpu_mapping"]), figure,
+               rows, _escape(text_report(r))))
 
 
 def main(args):
@@ -482,5 +571,5 @@ def main(args):
         return 3
     sys.stdout.write(text_report(r))
     if args.json:
-        print(json.dumps({k: v for k, v in r.items() if k != "timeline"}, default=str))
+        print(json.dumps({k: v for k, v in r.items() if k not in ("timeline", "samples")}, default=str))
     return 0 if all(r["targets"].values()) else 1

@@ -93,6 +93,15 @@ def _search_long(rx, text, budget):
     return None
 
 
+def _excerpt(text, view, start, end):
+    """The excerpt as it was written: a view that only lower-cased the text keeps its positions,
+    so the span is cut from the text itself; a view that decoded or folded it is quoted as matched.
+    Runs only for a rule that fired."""
+    if view is text or (len(view) == len(text) and view == text.lower()):
+        return excerpt_of(text, start, end)
+    return excerpt_of(view, start, end)
+
+
 def _view(views, idx, text):
     v = views[idx]
     if v is None:
@@ -358,7 +367,7 @@ class Ruleset:
                     continue
                 spec = ids
                 s, e = span
-            out.append((spec.id, family, spec.severity, excerpt_of(v, s, e)))
+            out.append((spec.id, family, spec.severity, _excerpt(text, v, s, e)))
             if done is None:
                 done = set()
             done.add(family)

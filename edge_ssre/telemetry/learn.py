@@ -183,8 +183,8 @@ def from_broker(host, port, inputs, duration, learner, connect_timeout=10.0):
     c.start()
     try:
         if not c.wait_connected(connect_timeout):
-            raise OSError(errors[0] if errors else "cannot connect to %s:%d within %.0f s"
-                          % (host, port, connect_timeout))
+            from ..errors import BrokerError
+            raise BrokerError.not_reached(host, port, connect_timeout, errors[-1] if errors else None)
         time.sleep(duration)
     finally:
         c.stop()

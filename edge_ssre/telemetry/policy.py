@@ -69,6 +69,10 @@ class TelemetryPolicy(_Tables):
             raise where.fail("topic", "must be an array of tables ([[telemetry.topic]])")
         for n, ent in enumerate(entries):
             rules.append(_rule(ent, n, where))
+        level = data.get("client_id_level")
+        if level is not None and (not isinstance(level, int) or isinstance(level, bool) or not 0 <= level < 32768):
+            raise where.fail("client_id_level", "must be a topic level number from 0 (the first) to 32767, got %r"
+                             % (level,))
         return cls(
             rules, tuple(deny), unknown,
             _int(data, "max_topic_length", sizes.get("max_topic_length", 256), where),
@@ -88,6 +92,19 @@ class TelemetryPolicy(_Tables):
         return cls.from_dict(data, Where(text, label), profile)
 
 
+def for_topics(policy_path=None, profile=None):
+    """The telemetry checks for messages with a topic, as the sidecar applies them: the
+    ``[telemetry]`` table of the policy file at ``policy_path`` when it has one, else the defaults
+    (``DEFAULT_DENY``: ``$SYS/#`` and ``$aws/#`` denied; topic length and level limits; no schema,
+    no rate limits, unknown topics allowed)."""
+    from ..tomlload import Where, load_toml
+    if policy_path is not None:
+        data, text, label = load_toml(policy_path)
+        if "telemetry" in data:
+            return TelemetryPolicy.from_dict(data["telemetry"], Where(text, label), profile)
+    return TelemetryPolicy.from_dict({}, None, profile)
+
+
 def _choice(d, key, allowed, default, where):
     v = d.get(key, default)
     if v not in allowed:
@@ -95,10 +112,13 @@ def _choice(d, key, allowed, default, where):
     return v
 
 
+_INT_MAX = {"max_topic_length": 65535, "max_topic_levels": 32768, "client_slots": 1 << 20, "topic_slots": 1 << 20}
+
+
 def _int(d, key, default, where):
     v = d.get(key, default)
-    if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-        raise where.fail(key, "must be a positive integer")
+    if not isinstance(v, int) or isinstance(v, bool) or v < 1 or v > _INT_MAX.get(key, 1 << 30):
+        raise where.fail(key, "must be an integer from 1 to %d, got %r" % (_INT_MAX.get(key, 1 << 30), v))
     return v
 
 
@@ -136,8 +156,8 @@ def _rule(ent, n, where):
     _filter(filt, "filter", where)
     fmt = _choice(ent, "format", FORMATS, "any", where)
     max_bytes = ent.get("max_bytes")
-    if max_bytes is not None and (not isinstance(max_bytes, int) or max_bytes < 1):
-        raise where.fail("max_bytes", "must be a positive integer")
+    if max_bytes is not None and (not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes < 1):
+        raise where.fail("max_bytes", "must be a positive integer, got %r" % (max_bytes,))
     action = _choice(ent, "action", ACTIONS, "block", where)
     unknown = _choice(ent, "unknown_fields", ("allow", "alert", "block"), "allow", where)
     fields = []
@@ -155,34 +175,34 @@ def _field(name, spec, where):
         raise where.fail(name, "must be an inline table like { type = \"number\", min = 0 }")
     for k in spec:
         if k not in _FIELD:
-            raise where.fail(k, "unknown key for field %r; expected one of %s" % (name, ", ".join(_FIELD)))
+            raise where.fail(name + "." + k, "unknown key for field %r; expected one of %s" % (name, ", ".join(_FIELD)))
     t = spec.get("type", "any")
     if t not in TYPES:
-        raise where.fail("type", "field %r: type must be one of %s" % (name, ", ".join(TYPES)))
+        raise where.fail(name + ".type", "field %r: type must be one of %s" % (name, ", ".join(TYPES)))
     lo, hi = spec.get("min"), spec.get("max")
     for k, v in (("min", lo), ("max", hi)):
         if v is not None and not _num(v):
-            raise where.fail(k, "field %r: must be a number" % name)
+            raise where.fail(name + "." + k, "field %r: must be a number" % name)
     enum = spec.get("enum")
     if enum is not None and not isinstance(enum, list):
-        raise where.fail("enum", "field %r: must be an array" % name)
+        raise where.fail(name + ".enum", "field %r: must be an array" % name)
     max_len = spec.get("max_length")
     if max_len is not None and (not isinstance(max_len, int) or max_len < 0):
-        raise where.fail("max_length", "field %r: must be a non-negative integer" % name)
+        raise where.fail(name + ".max_length", "field %r: must be a non-negative integer" % name)
     pattern = spec.get("pattern")
     rx = None
     if pattern is not None:
         from ..rules.spec import unbounded_repetition
         if not isinstance(pattern, str):
-            raise where.fail("pattern", "field %r: must be a string" % name)
+            raise where.fail(name + ".pattern", "field %r: must be a string" % name)
         at = unbounded_repetition(pattern)
         if at >= 0:
-            raise where.fail("pattern", "field %r: repeats without a bound at offset %d; use {m,n}" % (name, at))
+            raise where.fail(name + ".pattern", "field %r: repeats without a bound at offset %d; use {m,n}" % (name, at))
         try:
             rx = re.compile(pattern)
         except re.error as exc:
-            raise where.fail("pattern", "field %r: does not compile: %s" % (name, exc)) from None
+            raise where.fail(name + ".pattern", "field %r: does not compile: %s" % (name, exc)) from None
     req = spec.get("required", False)
     if not isinstance(req, bool):
-        raise where.fail("required", "field %r: must be true or false" % name)
+        raise where.fail(name + ".required", "field %r: must be true or false" % name)
     return (tuple(str(name).split(".")), t, lo, hi, tuple(enum) if enum is not None else None, max_len, rx, req)

@@ -14,6 +14,19 @@ def compile_filter(filt):
     return levels
 
 
+def check_topic_name(name):
+    """A topic a client may publish to (MQTT 3.1.1 4.7.1, MQTT 5 4.7.1): a non-empty string without
+    the wildcards ``+`` and ``#`` or NUL, at most 65535 bytes of UTF-8. Returns it; raises ValueError."""
+    if not isinstance(name, str) or not name:
+        raise ValueError("a topic name is a non-empty string")
+    for bad, why in (("+", "the wildcard '+'"), ("#", "the wildcard '#'"), ("\x00", "a NUL character")):
+        if bad in name:
+            raise ValueError("%r is not a topic one can publish to: it contains %s" % (name, why))
+    if len(name.encode("utf-8")) > 65535:
+        raise ValueError("a topic name is at most 65535 bytes of UTF-8")
+    return name
+
+
 def matches(levels, topic_levels):
     """Whether a compiled filter matches a topic split into levels."""
     n = len(topic_levels)
