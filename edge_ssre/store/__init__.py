@@ -35,6 +35,7 @@ from .ring_buffer import DATA_START, T_LOSS, Ring, RingError
 DURABILITY = ("always", "group", "none")
 WHEN_FULL = ("overwrite", "reject")
 MIN_CAPACITY = 4096
+READ_AHEAD = 1 << 18  # bytes read at a time when walking or scanning the file
 LOSS_RECORD_INTERVAL = 1.0  # seconds: losses are counted at once, recorded at most this often
 
 __all__ = ["EventStore", "DURABILITY", "WHEN_FULL"]
@@ -129,6 +130,7 @@ class EventStore:
             raise StoreLockedError("%s: event store is open in another process (file lock held)" % self.path) from None
         self._fh = fh
         self._ring = Ring(fh, self.capacity, self._fsync)
+        self._ring.scan_chunk = self._ring.read_window = READ_AHEAD
         try:
             if created:
                 self._ring.format()

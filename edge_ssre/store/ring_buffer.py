@@ -104,11 +104,27 @@ class Ring:
         self._skips = {}            # offset -> (seq, target) of repairs whose skip frame is not on disk
         self._end = (0, 1)          # (offset, seq) where the last walk ended
         self.scan_chunk = SCAN_CHUNK
+        self.read_window = 0        # bytes read ahead when walking records (0: read each frame)
+        self._win = None            # (file position, bytes) read ahead; dropped on every write
         self._recounting = False
 
     # ---- raw I/O ------------------------------------------------------------------------------
+    def _read(self, pos, n):
+        """``n`` bytes at file position ``pos`` (fewer at the end of the file)."""
+        win = self._win
+        if win is not None and win[0] <= pos and pos + n <= win[0] + len(win[1]):
+            i = pos - win[0]
+            return win[1][i:i + n]
+        self.fh.seek(pos)
+        if self.read_window > n:
+            data = self.fh.read(self.read_window) or b""
+            self._win = (pos, data)
+            return data[:n]
+        return self.fh.read(n) or b""
+
     def _put(self, pos, data):
         """Write ``data`` at file position ``pos``; a short write is an error (disk full)."""
+        self._win = None
         self.fh.seek(pos)
         n = self.fh.write(data)
         if n is not None and n < len(data):
@@ -159,6 +175,7 @@ class Ring:
     def recover(self):
         """Rebuild the in-memory state from the file (the header from the data region when
         both slots are damaged); returns the number of records found corrupt."""
+        self._win = None
         vals = self.read_header()
         if vals is None:
             self._rebuild_header()
@@ -250,9 +267,8 @@ class Ring:
         skip = self._skips.get(off)
         if skip is not None:
             return (T_SKIP, skip[0], None, skip[1])
-        self.fh.seek(DATA_START + off)
-        head = self.fh.read(REC_HEAD)
-        if head is None or len(head) < REC_HEAD:
+        head = self._read(DATA_START + off, REC_HEAD)
+        if len(head) < REC_HEAD:
             return None
         length, crc, seq, rtype = struct.unpack("<IIQB", head[:17])
         if rtype == T_WRAP:
@@ -266,8 +282,8 @@ class Ring:
             return None
         if rtype not in (T_DATA, T_LOSS) or off + frame_size(length) > self.capacity:
             return None
-        payload = self.fh.read(length)
-        if payload is None or len(payload) < length or _rec_crc(seq, rtype, payload) != crc:
+        payload = self._read(DATA_START + off + REC_HEAD, length)
+        if len(payload) < length or _rec_crc(seq, rtype, payload) != crc:
             return None
         return (rtype, seq, payload, frame_size(length))
 
@@ -305,8 +321,7 @@ class Ring:
         sequence number, not the nearest frame, so a stale tail pointer (a newer record where an
         older one was expected) resumes at the oldest record instead of skipping to the newest."""
         cap = self.capacity
-        self.fh.seek(DATA_START + off)
-        head = self.fh.read(REC_HEAD) or b""
+        head = self._read(DATA_START + off, REC_HEAD)
         if len(head) == REC_HEAD:
             length0, _, seq0, rtype0 = struct.unpack("<IIQB", head[:17])
             nxt = off + frame_size(length0)
@@ -321,8 +336,7 @@ class Ring:
                     return nxt, rec
         best = None
         for cand in self._marks((off + 8) % cap, length - 8, _RECORD_TYPES):
-            self.fh.seek(DATA_START + cand + 8)
-            raw = self.fh.read(8) or b""
+            raw = self._read(DATA_START + cand + 8, 8)
             if len(raw) < 8:
                 continue
             cseq = struct.unpack("<Q", raw)[0]
@@ -450,8 +464,7 @@ class Ring:
     def _after_intact_head(self, off, seq, left):
         """Where the frame at ``off`` ends when its head names record ``seq`` (a damaged last
         record: counted as lost, and its seq is not used again), else None."""
-        self.fh.seek(DATA_START + off)
-        head = self.fh.read(REC_HEAD) or b""
+        head = self._read(DATA_START + off, REC_HEAD)
         if len(head) < REC_HEAD:
             return None
         length, _, seq0, rtype = struct.unpack("<IIQB", head[:17])
@@ -526,6 +539,7 @@ class Ring:
                             % (len(payload), cap))
         lost = 0
         evicted = []
+        self._win = None
         before = self._state()
         while cap - self.used < self.room_for(len(payload)) and self.records > 0:
             rec = self._read_at(self.tail_off) if cap - self.tail_off >= REC_HEAD else None
@@ -591,6 +605,7 @@ class Ring:
 
         A reader that resumes where it stopped starts at the remembered offset instead of
         walking from the tail again (the hint is dropped when the tail passes it)."""
+        self._win = None  # see the file as it is now
         off, cur, left = self.tail_off, self.tail_seq, self.used
         hint = self._hint
         if hint is not None and self.tail_seq <= hint[0] <= seq and hint[0] < self.next_seq:
