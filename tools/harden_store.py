@@ -274,7 +274,10 @@ def _damage_trial(rng, out, tmp, n):
         out["lost_records"] += len(lost)
         out["counted_losses"] += max(0, min(counted, len(lost)))
         out["uncounted_mid_log"] += max(0, len(mid) - counted)
-        out["uncounted_end_of_log"] += max(0, len(lost) - max(counted, len(mid)))
+        end = max(0, len(lost) - max(counted, len(mid)))
+        out["uncounted_end_of_log"] += end
+        for key, n in (("lost", len(lost)), ("uncounted", end)):
+            out["%s %s" % (key, kind)] = out.get("%s %s" % (key, kind), 0) + n
         out["header_rebuilt"] += 1 if st1["header_rebuilt"] else 0
         gone = {q for q in before if q not in held}
         extra = [s.append(_payload(rng, 10 ** 6 + k)) for k in range(rng.randint(1, 8))]

@@ -21,6 +21,12 @@ When full: ``overwrite`` (default) evicts the oldest records, ``reject`` refuses
 the reader commits; either way the count of lost records grows and a synthetic *loss* record
 is written as soon as there is room. One writer and one reader may use the store from separate
 threads; a second process opening the same file gets ``StoreLockedError``.
+
+Faults: ``append`` returns a seq only for a record wholly written (and fsynced in ``always``
+mode); a refused or short write returns None and is counted (``disk-full`` / ``io-error`` loss
+record once the disk takes one). Corrupt records are skipped, counted once (``corrupt``) and
+never come back; a header with both slots damaged is rebuilt from the records; a creation the
+disk cannot hold leaves no file. docs/EVENTS.md says what can and cannot be counted.
 """
 
 import errno
