@@ -540,8 +540,10 @@ class Ring:
         lost = 0
         evicted = []
         self._win = None
-        before = self._state()
+        before = None
         while cap - self.used < self.room_for(len(payload)) and self.records > 0:
+            if before is None:
+                before = self._state()
             rec = self._read_at(self.tail_off) if cap - self.tail_off >= REC_HEAD else None
             if (not overwrite and rec is not None and rec[0] in (T_DATA, T_LOSS) and rec[1] == self.tail_seq
                     and rec[1] > self.committed):
@@ -550,6 +552,8 @@ class Ring:
                 return None, 0
             lost += self._evict_one(evicted)
         if self.records == 0 and (self.tail_off != self.head_off or self.used):
+            if before is None:
+                before = self._state()
             self.tail_off, self.tail_seq, self.used = self.head_off, self.next_seq, 0
             evicted.append(-1)
         if evicted:
