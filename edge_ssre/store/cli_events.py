@@ -8,12 +8,18 @@ DEFAULT_STORE = os.environ.get("EDGE_SSRE_STORE", "/var/lib/edge-ssre/events.rin
 
 
 def _open(path):
+    """The store at ``path``, sized by its header (a truncated file keeps its capacity), else
+    by the file's size."""
     from . import EventStore
-    from .ring_buffer import DATA_START
+    from .ring_buffer import DATA_START, Ring
     if not os.path.exists(path):
         raise FileNotFoundError("no event store at %s (give --store PATH)" % path)
-    size = os.path.getsize(path)
-    return EventStore(path, capacity_bytes=size - DATA_START, durability="none")
+    capacity = os.path.getsize(path) - DATA_START
+    with open(path, "rb") as fh:
+        header = Ring(fh, 0).read_header()
+    if header is not None:
+        capacity = header[4]
+    return EventStore(path, capacity_bytes=capacity, durability="none")
 
 
 def _record(seq, payload):

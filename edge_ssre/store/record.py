@@ -13,7 +13,7 @@ Fields (CBOR map, text keys; absent fields are omitted)::
     topic    MQTT topic or HTTP route
     path     leaf path          excerpt  <= 96 chars, secrets redacted
     client   client id          count   findings in the same verdict
-    dropped  (loss) records lost   reason (loss) "overwrite" | "reject" | "disk-full"
+    dropped  (loss) records lost   reason (loss) "overwrite" | "reject" | "disk-full" | "io-error" | "corrupt"
 
 A refused bundle (edge_ssre/bundle) is a finding record with rule ``policy.rejected``, family
 ``policy``, action ``alert``, path ``bundle:NAME@VERSION`` and the reason as its excerpt.
