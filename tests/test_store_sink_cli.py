@@ -106,3 +106,22 @@ def test_write_error_on_an_open_store_is_counted(tmp_path):
         st_ = s.stats()
         assert st_["write_errors"] == 1 and st_["dropped"] == 1
         assert s.append(b"\x00back") is not None
+
+
+def test_a_finding_with_a_lone_surrogate_is_stored_not_lost(tmp_path):
+    """JSON lets an attacker send a lone surrogate (\\ud800), which UTF-8 cannot carry: the record
+    keeps it as its escape instead of failing to encode (the attempt would vanish from the log)."""
+    import json
+    from edge_ssre import EventStore, Guard
+    from edge_ssre.store.record import decode
+    from edge_ssre.store.sink import StoreSink
+    store = EventStore(str(tmp_path / "ev.ring"), capacity_bytes=1 << 16)
+    sink = StoreSink(store, device="gw")
+    event = json.loads('{"q": "\\ud800 1\' OR 1=1--"}')
+    assert "\ud800" in event["q"]
+    verdict = Guard(sink=sink).inspect(event)
+    assert verdict.action == "block"
+    assert sink.lost == 0 and sink.written == len(verdict.findings)
+    recs = [decode(r) for _, r in store.iter_from(0)]
+    store.close()
+    assert recs and all(r["type"] == "finding" for r in recs)

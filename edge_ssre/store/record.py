@@ -96,14 +96,25 @@ def loss_record(dropped, reason, device="", boot="", ts=None):
             "ts": round(ts if ts is not None else time.time(), 3), "dropped": dropped, "reason": reason}
 
 
+def _utf8(value):
+    """A text field that UTF-8 can carry: lone surrogates (JSON's ``\\ud800``, which an attacker
+    controls) are written as their escape, so the record is stored instead of lost."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
+
+
 def encode(rec):
     """CBOR bytes of a record (cbor2; the small encoder of the micro core where cbor2 is missing)."""
     try:
         import cbor2
-        return cbor2.dumps(rec)
     except ImportError:  # pragma: no cover - cbor2 is a core dependency
         from ..decode.cbor_lite import dumps
-        return dumps(rec)
+        return dumps({k: _utf8(v) for k, v in rec.items()})
+    try:
+        return cbor2.dumps(rec)
+    except UnicodeEncodeError:
+        return cbor2.dumps({k: _utf8(v) for k, v in rec.items()})
 
 
 def decode(data):
