@@ -29,6 +29,10 @@ PROSE_TOKENS = 48      # tokens examined (the start of a long value decides)
 _WORD = LazyRe(r"[(\"'*_\[]?(?:[a-z][a-z'\u2019-]{1,24}|a|i)[,;:.!?)\"'\]]{0,2}")
 
 
+# SQL's words read as English ("from termine group by tag"): they do not make a value prose
+_SQL_WORDS = frozenset(("select", "from", "where", "group", "by", "order", "union", "null", "like", "limit", "having",
+                        "into", "insert", "update", "delete", "drop", "exec", "declare", "waitfor", "delay", "sleep",
+                        "xor", "distinct"))
 _LAST = [None, False]  # the last text judged and its verdict: a value's rules share their view
 
 
@@ -45,13 +49,14 @@ def is_prose(view):
 
 
 def _is_prose(view):
+    """is_prose without the memo."""
     tokens = view.split(None, PROSE_TOKENS)[:PROSE_TOKENS]
     if len(tokens) < PROSE_WORDS:
         return False
     full = _WORD.fullmatch
     words = 0
     for t in tokens:
-        if full(t) is not None:
+        if full(t) is not None and t not in _SQL_WORDS:
             words += 1
     return words >= PROSE_WORDS and words * PROSE_SHARE >= len(tokens)
 
@@ -159,20 +164,20 @@ def shell(find):
 
 def code_mention(find):
     """In prose, a name written as code (inside backticks or quotes, or as ``name()`` with nothing
-    between the parentheses) is mentioned, not called; ``name(2)`` anywhere is a man page
-    reference. Outside prose every other match counts."""
+    between the parentheses) is mentioned, not called, and ``name(2)`` is a man page reference.
+    Outside prose every match counts."""
     def fn(view, budget):
         prose = None
         seen = 0
         for start, end in find(view, budget):
             if prose is None:
                 prose = is_prose(view)
+            if not prose:
+                return start, end
             paren = view.find("(", start, end + 1)
             if paren >= 0 and _MAN_REF.match(view, paren) is not None:
                 seen += 1
                 continue
-            if not prose:
-                return start, end
             before = view[max(0, start - 2):start]
             if not (_in_code_span(view, start) or "\"" in before or "'" in before or "[" in before
                     or view[end - 1:end + 1] in ("()", ")`", ")\"", ")'", ")]")):

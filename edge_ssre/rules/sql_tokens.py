@@ -324,9 +324,13 @@ def detect(text, budget=None):
     n = len(text)
     if n < 2:
         return None
-    if "`" in text and text.count("`") % 2 == 0 and is_prose(text):
-        # Markdown/reST code spans: in prose, paired backticks delimit code, not MySQL identifiers
-        text = text.replace("`", " ")
+    if ("`" in text or '"' in text) and is_prose(text):
+        # In prose, paired backticks (Markdown/reST code spans) and paired double quotes (how
+        # documentation marks names: the "len()" function) delimit words, not SQL strings or
+        # identifiers; a tautology or a union in them is still found below.
+        for q in '`"':
+            if q in text and text.count(q) % 2 == 0:
+                text = text.replace(q, " ")
     toks = _tokens(text, 0, budget)
     i = _anywhere(toks)
     if i < 0:
