@@ -209,3 +209,20 @@ def test_bench_behavior_runs_end_to_end_with_its_services_process():
         assert ("PASS" in row or "FAIL" in row) and "nan" not in row
     ps = subprocess.run(["pgrep", "-f", r"sys\.stdin\.read\(\)  # until the bench"], capture_output=True, text=True)
     assert ps.stdout.strip() == ""
+
+
+def test_evaluate_fails_in_one_line_on_a_missing_or_malformed_set(tmp_path):
+    import shutil
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus, ignore=shutil.ignore_patterns("benign_text", "telemetry"))
+    res = run_tool("evaluate.py", "--corpus", str(corpus), "--limit", "5", "--no-peer")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and "build_corpus.py" in res.stderr
+    (corpus / "benign_text").mkdir()
+    (corpus / "telemetry").mkdir()
+    for split in ("dev", "test"):
+        (corpus / "benign_text" / (split + ".jsonl")).write_text('{"payload": "ok", "family": "markdown"}\n')
+        (corpus / "telemetry" / (split + ".jsonl")).write_text('{"payload": "{not json", "family": "x", "topic": "t", "encoding": "json"}\n')
+    res = run_tool("evaluate.py", "--corpus", str(corpus), "--limit", "5", "--no-peer", "--sets", "telemetry")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and "bad JSON payload" in res.stderr

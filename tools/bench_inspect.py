@@ -6,6 +6,8 @@
 Cases (targets from issue #2 printed next to each number):
 - 200-byte CBOR telemetry message over MQTT: Guard().inspect(bytes, source="mqtt") vs cbor2.loads  (<= 4x)
 - 1 KB JSON message over MQTT: inspect vs json.loads
+- 1 KB JSON messages whose text is prose, four styles (plain English, Markdown with code spans and
+  links, a support ticket quoting commands, release notes): inspect vs json.loads   (<= 6x, issue #15)
 - the CloudFront viewer-request sample, as dict and as bytes: inspect vs json.loads of the bytes
 - the CRS attack payloads, one at a time: ours vs libddwaf on the same payloads      (>= 10x faster)
 - 64 KB adversarial values (runs of quotes, parentheses, '<', '../', '%25', mixtures) (<= 5 ms, no deadline hit)
@@ -42,6 +44,7 @@ FULL = {"min_time": 0.01, "repeats": 101, "crs_payloads": None, "crs_repeats": 5
 QUICK = {"min_time": 0.005, "repeats": 15, "crs_payloads": 200, "crs_repeats": 3, "spawns": 5}
 
 TARGET_CBOR_RATIO = 4.0        # inspect(200 B CBOR) / cbor2.loads
+TARGET_PROSE_RATIO = 6.0       # inspect(1 KB JSON of prose) / json.loads (issue #15)
 TARGET_PEER_SPEEDUP = 10.0     # libddwaf time / ours, per payload
 TARGET_ADVERSARIAL_MS = 5.0    # per 64 KB value
 TARGET_COLD_MS = 30.0          # import edge_ssre + Guard(), over `python -c pass`
@@ -89,6 +92,52 @@ def json_message(size=JSON_SIZE):
         if len(data) == size:
             return data
     raise SystemExit("bench: cannot size the JSON message to %d bytes" % size)
+
+
+PROSE_STYLES = {
+    # one text field of ordinary prose per style, as a device note, a ticket or a description carries it
+    "plain English": "The pump at station 4 was replaced on Tuesday; the installer noted the battery was at 3.1 V "
+                     "and that the enclosure's seal had cracked, so the gasket was swapped and the housing "
+                     "re-torqued before the unit went back online. No further alarms were reported by the "
+                     "operators during the night shift, and the flow readings stayed within 2 % of the baseline. ",
+    "Markdown with code": "See the [setup guide](../../guide/setup.md) before you start. Set `reporting_interval` "
+                          "to `300` and `session_id` to the gateway's id, then run `edge-ssre inspect FILE` to check "
+                          "the message. The figure <a href=\"../img/wiring.png\"><img src=\"../img/x.png\" "
+                          "width=120></a> shows the wiring; call `max(3*x, 10)` only once per cycle. ",
+    "support ticket with commands": "Hi team, after the update the sensor stopped reporting. I edited `/etc/hosts` and "
+                                    "added the broker's address, then ran `openssl req -in ./certs/x.csr -noout` and "
+                                    "restarted the service with systemctl. It's still offline; the log says "
+                                    "\"connection refused (111)\". Can you check the broker's ACL? Thanks, Sam. ",
+    "release notes": "* Fix a crash in parse_reading() when the sensor's payload is empty (closes: #4411). "
+                     "* The 'eco' profile now runs from 22:00 to 06:00. * Update the Debian packaging to 2.4.1-1; "
+                     "no changes needed. * Don't retry more than 3 times on HTTP 503; see RFC 9110, section 15.6.4. ",
+}
+
+
+def prose_message(text, size=JSON_SIZE):
+    """A JSON message of exactly ``size`` bytes whose one long field is ``text`` repeated (cut to fit)."""
+    msg = {"deviceId": "gw-rpi4-0017", "ts": "2024-11-25T05:21:07.123Z", "ticket": 4411, "note": ""}
+    base = len(json.dumps(msg, separators=(",", ":")).encode())
+    filler = text * (size // max(1, len(text)) + 2)
+    for n in range(max(0, size - base - 64), len(filler)):
+        msg["note"] = filler[:n]
+        data = json.dumps(msg, separators=(",", ":")).encode()
+        if len(data) == size:
+            return data
+    raise SystemExit("bench: cannot size the prose message to %d bytes" % size)
+
+
+def bench_prose(guard, cfg):
+    """1 KB JSON messages whose text is ordinary prose, in several styles: inspect vs json.loads."""
+    out = []
+    for label, text in PROSE_STYLES.items():
+        data = prose_message(text)
+        mine, base = paired(lambda: guard.inspect(data, source="mqtt", topic=TELEMETRY_TOPIC), lambda: json.loads(data), cfg)
+        v = guard.inspect(data, source="mqtt", topic=TELEMETRY_TOPIC)
+        out.append(result("1 KB JSON of prose: %s (mqtt)" % label, us(mine), "us", "json.loads", us(base),
+                          round(mine / base, 2), "inspect / baseline", "<= %gx json.loads" % TARGET_PROSE_RATIO,
+                          mine / base <= TARGET_PROSE_RATIO, size=len(data), findings=len(v.findings)))
+    return out
 
 
 def adversarial_values(size=ADVERSARIAL_SIZE):
@@ -468,6 +517,7 @@ def run(args):
     guard = Guard()
     results = []
     results += bench_messages(guard, cfg, args.corpus)
+    results += bench_prose(guard, cfg)
     results += bench_crs(guard, cfg, args.corpus, args.peer)
     results += bench_adversarial(guard, cfg)
     results += bench_cold_import(cfg)

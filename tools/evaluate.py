@@ -3,6 +3,7 @@
 
     python tools/evaluate.py [--corpus DIR] [--json OUT] [--markdown] [--peer/--no-peer]
                              [--placement lambda|apigw|both] [--limit N] [--misses N]
+                             [--sets crs,text,telemetry,attacks] [--examples N]
 
 What is measured (see the corpus README for the row format and paranoia levels):
 - TPR per family on crs_attacks.jsonl and FPR on crs_benign.jsonl, overall and split into
@@ -17,6 +18,12 @@ What is measured (see the corpus README for the row format and paranoia levels):
 - All aws_events/*.json inspected whole with ``source="auto"``: every finding is listed.
 - The peer: libddwaf with ddtrace's default rules.json, the payload in server.request.query,
   .body and .path_params (tools/ddwaf_peer.py). Missing ddtrace is reported, not fatal.
+- The project's own sets (corpus/README.md; tools/build_corpus.py builds them), each split into a
+  development part (looked at while writing rules) and a test part (only evaluated):
+  benign_text/ (FPR per style, ours/lambda and libddwaf), telemetry/ (every message inspected whole
+  as an MQTT payload with its topic, source="mqtt"; the peer gets the decoded document as the
+  request body), generated_attacks/ (TPR per family, ours/lambda and libddwaf). For the test split
+  only counts are printed, never the rows that were missed or flagged.
 
 Exit codes: 0 done, 2 usage or corpus error (one line on stderr).
 """
@@ -257,27 +264,174 @@ def inspect_aws(guard, files):
     }
 
 
+# ---------------------------------------------------------------- the project's own sets
+
+SPLITS = ("dev", "test")
+PROJECT_SETS = {  # name -> (folder, label, what a hit means)
+    "text": ("benign_text", "benign", "values flagged"),
+    "telemetry": ("telemetry", "benign", "messages with findings"),
+    "attacks": ("generated_attacks", "attack", "payloads detected"),
+}
+
+
+def load_split(corpus, folder, split, limit, need=()):
+    """Rows of ``<folder>/<split>.jsonl``; a row without a field in ``need`` is a corpus error."""
+    path = os.path.join(corpus, folder, split + ".jsonl")
+    rows = rc.load_rows(path, limit)
+    for i, row in enumerate(rows, 1):
+        for key in need:
+            if key not in row:
+                raise rc.CorpusError("%s:%d: row has no %r field (rebuild with tools/build_corpus.py)" % (path, i, key))
+    return rows
+
+
+def wire_of(row):
+    """The bytes and decoded document of a telemetry row (CBOR rows hold base64)."""
+    enc = row.get("encoding")
+    if enc == "cbor":
+        import base64
+        import cbor2
+        try:
+            data = base64.b64decode(row["payload"], validate=True)
+            return data, cbor2.loads(data)
+        except (ValueError, cbor2.CBORDecodeError) as exc:
+            raise rc.CorpusError("telemetry row for topic %r: bad CBOR payload (%s)" % (row.get("topic"), exc))
+    data = row["payload"].encode("utf-8")
+    if enc == "json":
+        try:
+            return data, json.loads(data)
+        except ValueError as exc:
+            raise rc.CorpusError("telemetry row for topic %r: bad JSON payload (%s)" % (row.get("topic"), exc))
+    return data, row["payload"]
+
+
+def _plain(doc):
+    """A decoded document with string keys only (CBOR SenML uses integer labels), for the peer."""
+    if isinstance(doc, dict):
+        return {str(k): _plain(v) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_plain(v) for v in doc]
+    return doc
+
+
+def _rule_counts(outcomes):
+    counts = {}
+    for o in outcomes:
+        for rid in o.rule_ids:
+            counts[rid] = counts.get(rid, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def _by_family(outcomes, key="family"):
+    fam = {}
+    for o in outcomes:
+        cell = fam.setdefault(o.row.get(key) or "?", [0, 0])
+        cell[0] += 1
+        cell[1] += o.hit
+    return {f: _cell(*c) for f, c in sorted(fam.items(), key=lambda kv: (-kv[1][0], kv[0]))}
+
+
+def _set_summary(outcomes, examples, show_rows):
+    hits = sum(o.hit for o in outcomes)
+    out = {"rows": len(outcomes), "hits": hits, "rate": rc.rate(hits, len(outcomes)),
+           "by_family": _by_family(outcomes), "rules": _rule_counts(outcomes)}
+    if "technique" in (outcomes[0].row if outcomes else {}):
+        out["by_technique"] = _by_family(outcomes, "technique")
+    if show_rows and examples:
+        wanted = [o for o in outcomes if o.hit != (o.row.get("label", "benign") == "attack")][:examples]
+        out["examples"] = [{"payload": o.row["payload"][:300], "family": o.row.get("family"),
+                            "topic": o.row.get("topic"), "rule_ids": o.rule_ids} for o in wanted]
+    return out
+
+
+def run_project_sets(guard, peer, args):
+    """The project's sets, per split: ours (and the peer when available), side by side."""
+    out = {}
+    for name in args.sets:
+        if name == "crs":
+            continue
+        folder, label, meaning = PROJECT_SETS[name]
+        entry = {"folder": folder, "label": label, "meaning": meaning, "splits": {}}
+        for split in SPLITS:
+            need = ("topic", "encoding") if name == "telemetry" else ()
+            rows = load_split(args.corpus, folder, split, args.limit, need)
+            if name == "telemetry":
+                wires = [wire_of(r) for r in rows]
+
+                def ours_call(i):
+                    return guard.inspect(wires[i][0], source="mqtt", topic=rows[i]["topic"])
+
+                def peer_call(i):
+                    return peer.scan_addresses({"server.request.body": _plain(wires[i][1])})
+                index_rows = [dict(r, payload=r["payload"], _i=i) for i, r in enumerate(rows)]
+                ours = run_rows_indexed(index_rows, ours_call, _judge_ours)
+                theirs = run_rows_indexed(index_rows, peer_call, _judge_peer(peer)) if peer is not None else None
+            else:
+                ours = run_rows(rows, lambda p: guard.inspect({"q": p}, source="lambda"), _judge_ours)
+                theirs = run_peer(peer, rows) if peer is not None else None
+            show = split == "dev"  # the test split is only counted: its rows stay unseen while tuning
+            cell = {"ours": _set_summary(ours, args.examples, show), "timing": timing(ours)}
+            if theirs is not None:
+                cell["libddwaf"] = _set_summary(theirs, args.examples, show)
+            entry["splits"][split] = cell
+        out[name] = entry
+    return out
+
+
+def _judge_ours(verdict):
+    return sorted({f.rule_id for f in verdict.findings}), all(f.family == "limits" for f in verdict.findings) and \
+        bool(verdict.findings), None
+
+
+def _judge_peer(peer):
+    return lambda ids: (sorted(set(ids)), False, peer.last_waf_us)
+
+
+def run_rows_indexed(rows, call, judge):
+    """run_rows for calls that take the row's index (telemetry: the call needs the decoded wire)."""
+    out = []
+    clock = time.perf_counter_ns
+    for row in rows:
+        t0 = clock()
+        res = call(row["_i"])
+        us = (clock() - t0) / 1000.0
+        rule_ids, limits_only, engine_us = judge(res)
+        row = {k: v for k, v in row.items() if k != "_i"}
+        out.append(Outcome(row, bool(rule_ids), limits_only, rule_ids, us, engine_us))
+    return out
+
+
 # ---------------------------------------------------------------- the run
 
 def evaluate(args):
     from edge_ssre import Guard
 
-    attacks = rc.load_rows(os.path.join(args.corpus, "crs_attacks.jsonl"), args.limit)
-    benign = rc.load_rows(os.path.join(args.corpus, "crs_benign.jsonl"), args.limit)
+    crs = "crs" in args.sets
+    attacks = rc.load_rows(os.path.join(args.corpus, "crs_attacks.jsonl"), args.limit) if crs else []
+    benign = rc.load_rows(os.path.join(args.corpus, "crs_benign.jsonl"), args.limit) if crs else []
     aws_files = rc.aws_event_files(args.corpus)
+    for name in args.sets:  # fail before minutes of work when a set is missing
+        if name != "crs":
+            for split in SPLITS:
+                path = os.path.join(args.corpus, PROJECT_SETS[name][0], split + ".jsonl")
+                if not os.path.isfile(path):
+                    raise rc.CorpusError("cannot read %s; build it with: python tools/build_corpus.py" % path)
     guard = Guard()
     names = PLACEMENTS if args.placement == "both" else (args.placement,)
     placements = [LambdaPlacement(guard) if n == "lambda" else ApigwPlacement(guard, args.corpus) for n in names]
 
     peer_doc = {"name": "libddwaf", "enabled": bool(args.peer), "available": False}
     peer_att = peer_ben = None
+    peer = None
     if args.peer:
         peer = DdwafPeer.load()
         peer_doc.update(available=peer.available, reason=peer.reason, versions=peer.versions,
                         describe=peer.describe(),
                         placement="payload in server.request.query {q: [payload]}, server.request.body "
                                   "{q: payload} and server.request.path_params {q: payload}; one context per payload")
-        if peer.available:
+        if not peer.available:
+            peer = None
+        else:
             peer_att = run_peer(peer, attacks)
             peer_ben = run_peer(peer, benign)
             types = {}
@@ -311,8 +465,11 @@ def evaluate(args):
         peer_hits = [o.hit for o in peer_att] if peer_att is not None else None
         ours[placements[0].name]["top_misses"] = top_misses(primary_att, args.misses, peer_hits)
 
+    project = run_project_sets(guard, peer, args)
     return {
         "tool": "evaluate",
+        "sets": list(args.sets),
+        "project_sets": project,
         "meta": rc.run_meta(["tools/evaluate.py"] + list(args.argv)),
         "corpus": os.path.abspath(args.corpus),
         "limit": args.limit,
@@ -355,6 +512,39 @@ def _rate_rows(doc, kind, bucket, total_label="ALL"):
     return ["family", "rows"] + [label for label, _ in cols], out
 
 
+def _project_tables(doc):
+    """(title, header, rows) per project set: every family per split, ours and libddwaf side by side."""
+    out = []
+    for name, entry in doc.get("project_sets", {}).items():
+        splits = entry["splits"]
+        peer = any("libddwaf" in c for c in splits.values())
+        header = ["family", "split", "rows", "ours/lambda" if name != "telemetry" else "ours/mqtt"] + (["libddwaf"] if peer else [])
+        rows = []
+        families = []
+        for cell in splits.values():
+            for f in cell["ours"]["by_family"]:
+                if f not in families:
+                    families.append(f)
+        for f in families + ["**all**"]:
+            for split, cell in splits.items():
+                mine = cell["ours"] if f == "**all**" else cell["ours"]["by_family"].get(f)
+                if not mine:
+                    continue
+                line = [f, split, mine["rows"], rc.fmt_rate(mine["hits"], mine["rows"])]
+                if peer:
+                    theirs = cell["libddwaf"] if f == "**all**" else cell["libddwaf"]["by_family"].get(f, {})
+                    line.append(rc.fmt_rate(theirs.get("hits", 0), theirs.get("rows", 0)))
+                rows.append(line)
+        what = "FPR" if entry["label"] == "benign" else "TPR"
+        out.append(("`%s/` (%s: %s)" % (entry["folder"], what, entry["meaning"]), header, rows, name))
+    return out
+
+
+def _project_rules(entry, split="dev", engine="ours", n=8):
+    rules = entry["splits"].get(split, {}).get(engine, {}).get("rules", {})
+    return ", ".join("%s %d" % kv for kv in list(rules.items())[:n]) or "-"
+
+
 def print_text(doc, misses):
     m = doc["meta"]
     print("edge_ssre detection evaluation  %s  edge_ssre %s @ %s" % (m["date"], m["edge_ssre"], m["commit"]))
@@ -364,13 +554,21 @@ def print_text(doc, misses):
     for name, res in doc["ours"].items():
         print("ours/%s: %s" % (name, res["how"].replace("`", "")))
     print("peer: %s" % (doc["peer"].get("describe") or doc["peer"].get("reason")))
-    for kind, what in (("attacks", "TPR on crs_attacks.jsonl"), ("benign", "FPR on crs_benign.jsonl")):
+    for title, header, rows, _ in _project_tables(doc):
+        print("\n%s" % title.replace("`", ""))
+        print(rc.text_table(header, [[str(c).replace("*", "") for c in r] for r in rows]))
+    for name, entry in doc.get("project_sets", {}).items():
+        print("rules firing on %s (dev split, ours): %s" % (entry["folder"], _project_rules(entry)))
+        for ex in entry["splits"].get("dev", {}).get("ours", {}).get("examples", []):
+            print("    %-40s %s" % (", ".join(ex["rule_ids"]) or "(missed)", rc.short(ex["payload"], 100)))
+    kinds = (("attacks", "TPR on crs_attacks.jsonl"), ("benign", "FPR on crs_benign.jsonl")) if "crs" in doc["sets"] else ()
+    for kind, what in kinds:
         for bucket in (rc.PL12, rc.PL34, "all"):
             header, rows = _rate_rows(doc, kind, bucket)
             print("\n%s, %s" % (what, rc.BUCKET_LABELS.get(bucket, "all paranoia levels")))
             print(rc.text_table(header, rows))
     print()
-    for label, res in _engines(doc):
+    for label, res in (_engines(doc) if "crs" in doc["sets"] else ()):
         t = res["timing"]
         extra = ""
         if label.startswith("ours"):
@@ -406,7 +604,7 @@ def print_text(doc, misses):
 def print_markdown(doc):
     m = doc["meta"]
     p = doc["peer"]
-    out = ["## CRS corpus and AWS samples: edge_ssre vs libddwaf (tools/evaluate.py)", ""]
+    out = ["## Every set: edge_ssre vs libddwaf (tools/evaluate.py)", ""]
     out.append("Command: `%s` · %s · %s · edge_ssre %s at `%s`." % (
         m["command"], m["date"], m["machine"], m["edge_ssre"], m["commit"]))
     out.append("")
@@ -423,12 +621,27 @@ def print_markdown(doc):
                "that came only from `limits` findings: %s." % ", ".join(
                    "%s %d attack / %d benign" % (n, r["attacks"]["limits_only"], r["benign"]["limits_only"])
                    for n, r in doc["ours"].items()))
-    for kind, what in (("attacks", "True-positive rate (`crs_attacks.jsonl`)"),
-                       ("benign", "False-positive rate (`crs_benign.jsonl`)")):
+    for title, header, rows, name in _project_tables(doc):
+        entry = doc["project_sets"][name]
+        out += ["", "### %s" % title, "", rc.md_table(header, rows, "llrrr")]
+        out += ["", "Rules that fired on the development split: ours: %s; libddwaf: %s." % (
+            _project_rules(entry), _project_rules(entry, engine="libddwaf"))]
+        ex = entry["splits"].get("dev", {}).get("ours", {}).get("examples", [])
+        if ex:
+            out += ["", "Development-split examples (%s): %s" % (
+                "flagged" if entry["label"] == "benign" else "missed",
+                "; ".join("%s → %s" % (rc.md_code(e["payload"], 60), ", ".join(e["rule_ids"][:2]) or "nothing")
+                          for e in ex))]
+    kinds = ((("attacks", "True-positive rate (`crs_attacks.jsonl`)"),
+              ("benign", "False-positive rate (`crs_benign.jsonl`)")) if "crs" in doc["sets"] else ())
+    for kind, what in kinds:
         for bucket in (rc.PL12, rc.PL34, "all"):
             header, rows = _rate_rows(doc, kind, bucket, "**all**")
             out += ["", "### %s, %s" % (what, rc.BUCKET_LABELS.get(bucket, "all paranoia levels")), "",
                     rc.md_table(header, rows)]
+    if "crs" not in doc["sets"]:
+        print("\n".join(out))
+        return
     out += ["", "### Time per payload (measured during the evaluation; see docs/BENCHMARKS.md for medians)", ""]
     out.append(rc.md_table(["engine", "median µs", "p99 µs", "engine's own median µs"],
                            [[label, res["timing"].get("median_us"), res["timing"].get("p99_us"),
@@ -486,7 +699,15 @@ def parse_args(argv):
     ap.add_argument("--limit", type=int, metavar="N", help="only the first N rows of each .jsonl file")
     ap.add_argument("--misses", type=int, default=0, metavar="N",
                     help="list up to N missed attack rows per family (first placement)")
+    ap.add_argument("--sets", default="crs,text,telemetry,attacks",
+                    help="comma-separated sets to evaluate: crs, text, telemetry, attacks (default: %(default)s)")
+    ap.add_argument("--examples", type=int, default=5, metavar="N",
+                    help="flagged benign / missed attack rows listed per set, development split only (default: 5)")
     args = ap.parse_args(argv)
+    args.sets = [x.strip() for x in args.sets.split(",") if x.strip()]
+    unknown = [x for x in args.sets if x != "crs" and x not in PROJECT_SETS]
+    if unknown or not args.sets:
+        ap.error("--sets takes crs, text, telemetry, attacks (got %s)" % ", ".join(unknown or ["nothing"]))
     if args.limit is not None and args.limit < 0:
         ap.error("--limit must be >= 0")
     if args.misses < 0:

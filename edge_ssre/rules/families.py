@@ -2,5 +2,5 @@
 
 FAMILIES = (
     "sqli", "nosqli", "xss", "cmdi", "code", "php", "java", "path", "rfi", "ssti",
-    "ssrf", "jndi", "xxe", "deser", "crlf", "ldap", "orm", "telemetry", "behavior", "limits",
+    "ssrf", "jndi", "xxe", "deser", "crlf", "ldap", "xpath", "orm", "telemetry", "behavior", "limits",
 )

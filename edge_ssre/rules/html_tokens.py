@@ -7,6 +7,7 @@ attributes carrying a script scheme, style that loads or evaluates. Plain markup
 attribute scan, so the whole pass is linear in the text.
 """
 
+from .context import is_prose
 from .lazy_re import LazyRe
 
 _TAG = LazyRe(r"<\s{0,8}[/?!]?\s{0,8}(?:[a-z][a-z0-9_\-]{0,31}:)?([a-z][a-z0-9_\-]{0,31})")
@@ -39,8 +40,19 @@ _STYLE = LazyRe(r"expression\s{0,8}\(|url\s{0,8}\(\s{0,8}[\"']?\s{0,8}(?:javascr
 _SCHEME_NOSPACE = LazyRe(r"(?:javascript|vbscript|livescript):")
 
 
+# tags whose content runs code: dangerous even with no attribute (<object> or <iframe> without one
+# loads nothing)
+_RUNS_CONTENT = frozenset(("script", "style", "svg", "math", "xss", "noscript", "template", "xml", "vmlframe",
+                           "import", "handler", "listener", "set", "animate"))
+
+
 def detect(text, budget=None):
-    """(start, end) of an XSS construct in the normalized text, or None."""
+    """(start, end) of an XSS construct in the normalized text, or None.
+
+    In prose (context.is_prose), a tag counts only with an attribute value (``=``) or when its
+    content runs (``<script>``): ``Local<Object> exports`` or ``:ref:`object library <object
+    libraries>``` in documentation are not markup that loads anything."""
+    prose = None
     if "<" in text:
         for m in _TAG.finditer(text):
             name = m.group(1)
@@ -52,6 +64,11 @@ def detect(text, budget=None):
             attrs = text[m.end():stop]
             if name in CODE_TAGS:
                 closed = end_m is not None and text[end_m.start()] == ">"
+                if "=" not in attrs and name not in _RUNS_CONTENT:
+                    if prose is None:
+                        prose = is_prose(text)
+                    if prose:
+                        continue
                 if attrs or closed or name in ("script", "iframe", "object", "embed", "applet", "noscript", "vmlframe", "import", "svg"):
                     return start, stop + 1
             if attrs:
@@ -63,7 +80,7 @@ def detect(text, budget=None):
     m = _EVENT_BARE.search(text)
     if m is not None:
         return m.start(), m.end()
-    if ":" in text:
+    if ":" in text and not (is_prose(text) if prose is None else prose):
         squeezed = text.replace(" ", "").replace("\t", "").replace("\n", "").replace("\r", "")
         m = _SCHEME_NOSPACE.search(squeezed)
         if m is not None and (m.start() == 0 or not squeezed[m.start() - 1].isalpha()):

@@ -448,7 +448,11 @@ def _plan(specs, plain_only):
         for k in s.kinds:
             kmask |= 1 << k
         rank = sev_rank[s.severity]
-        if s.matcher is not None:
+        if s.context is not None:
+            # judged by a context: a row of its own, materialized as a matcher (see _materialize)
+            rows.append([s.family, view, kmask, factor(s.pattern) if s.pattern is not None else None, [s.id],
+                         "@%s:%s" % (s.context, s.matcher or ""), list(s.needs), rank])
+        elif s.matcher is not None:
             rows.append([s.family, view, kmask, None, [s.id], s.matcher, list(s.needs), rank])
         elif s.needs:
             rows.append([s.family, view, kmask, "(?P<r0>%s)" % factor(s.pattern), [s.id], None, list(s.needs), rank])
@@ -469,12 +473,24 @@ def _materialize(plan, by_id, matchers, reach=None):
     matcher | None, needs). ``reach``: each row pattern's reach as the host worked it out, or None."""
     out = []
     for i, (family, view, kmask, source, ids, matcher, needs) in enumerate(plan):
-        if source is None:
+        if matcher is not None and matcher[:1] == "@":
+            out.append((family, view, kmask, None, by_id[ids[0]], _context_row(matcher, source, reach, i),
+                        tuple(needs)))
+        elif source is None:
             out.append((family, view, kmask, None, by_id[ids[0]], matchers[matcher], tuple(needs)))
         else:
             out.append((family, view, kmask, LazyRe(source, reach=reach[i] if reach is not None else False),
                         {"r%d" % i: by_id[rid] for i, rid in enumerate(ids)}, None, tuple(needs)))
     return tuple(out)
+
+
+def _context_row(matcher, source, reach, i):
+    """The matcher of a rule judged by a context: plan field ``@<context>:<named matcher or empty>``."""
+    from .matchers import with_context
+    name, _, named = matcher[1:].partition(":")
+    if source is not None:
+        return with_context(name, rx=LazyRe(source, reach=reach[i] if reach is not None else False))
+    return with_context(name, matcher=named)
 
 
 def prepare(specs, reach=False):
@@ -499,7 +515,7 @@ def prepare(specs, reach=False):
     if reach:
         from .lazy_re import pattern_reach
         for name, plan in (("full_reach", full), ("plain_reach", plain)):
-            out[name] = [pattern_reach(row[3]) if row[3] is not None else None for row in plan]
+            out[name] = [pattern_reach(row[3]) if row[3] is not None and row[5] is None else None for row in plan]
     return out
 
 

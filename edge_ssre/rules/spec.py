@@ -13,6 +13,7 @@ A rule file is TOML with an array of tables::
                                       # and padded with a space at each end (so " or" also matches at the start)
     pattern = '''union\\s{0,8}select'''   # a linear-time regex, no capturing groups ...
     matcher = "sqli-tokens"           # ... or a named matcher (see matchers.py)
+    context = "not-prose"             # optional: a context that keeps or drops each match (context.py)
     attack = ["1 union select 2"]    # must fire this rule (tests run them)
     benign = ["the union selected"]   # benign twins: must fire no rule at all
 """
@@ -27,8 +28,8 @@ SEVERITIES = ("low", "medium", "high", "critical")
 VIEWS = ("raw", "norm", "compact", "nospace")
 KINDS = {"value": 0, "key": 1, "uri": 2, "header": 3, "raw": 4}
 _ID = LazyRe(r"^[a-z0-9]+\.[a-z0-9][a-z0-9_.-]*$")
-_KEYS = ("id", "family", "severity", "view", "kinds", "plain", "needs", "pattern", "matcher", "attack",
-         "benign", "description")
+_KEYS = ("id", "family", "severity", "view", "kinds", "plain", "needs", "pattern", "matcher", "context",
+         "attack", "benign", "description")
 # Constructs that make a backtracking engine super-linear: nested unbounded quantifiers.
 _NESTED = LazyRe(r"\((?:[^()\\]|\\.)*(?:[*+]|,\})\??\)(?:[*+]|\{\d*,\})")
 
@@ -67,7 +68,7 @@ def unbounded_repetition(pattern):
 
 class RuleSpec:
     __slots__ = ("id", "family", "severity", "view", "kinds", "plain", "needs", "pattern", "matcher",
-                 "attack", "benign", "description", "origin")
+                 "context", "attack", "benign", "description", "origin")
 
     def __init__(self, **kw):
         for name in RuleSpec.__slots__:
@@ -85,7 +86,7 @@ class RuleSpec:
         return "RuleSpec(%r)" % self.id
 
 
-def parse_rules(data, origin="<rules>", matchers=()):
+def parse_rules(data, origin="<rules>", matchers=(), contexts=None):
     """Validate parsed TOML data; return a tuple of RuleSpec."""
     if not isinstance(data, dict) or set(data) - {"rule"}:
         raise RuleError("%s: a rule file holds only [[rule]] tables" % origin)
@@ -94,11 +95,11 @@ def parse_rules(data, origin="<rules>", matchers=()):
         raise RuleError("%s: 'rule' must be an array of tables ([[rule]])" % origin)
     out = []
     for n, r in enumerate(rules):
-        out.append(_parse_one(r, n, origin, matchers))
+        out.append(_parse_one(r, n, origin, matchers, contexts))
     return tuple(out)
 
 
-def _parse_one(r, n, origin, matchers):
+def _parse_one(r, n, origin, matchers, contexts=None):
     rid = r.get("id") if isinstance(r, dict) else None
     where = "%s: rule %s" % (origin, rid if isinstance(rid, str) else "#%d" % n)
 
@@ -153,10 +154,16 @@ def _parse_one(r, n, origin, matchers):
                        "one character an unbounded repeat backtracks quadratically" % (at, pattern[max(0, at - 12):at + 1]))
     elif matcher not in matchers:
         raise fail("unknown matcher %r; known: %s" % (matcher, ", ".join(sorted(matchers))))
+    ctx = r.get("context")
+    if ctx is not None:
+        if contexts is None:
+            from .context import CONTEXTS as contexts
+        if ctx not in contexts:
+            raise fail("unknown context %r; known: %s" % (ctx, ", ".join(sorted(contexts))))
     for key in ("attack", "benign"):
         vals = r.get(key, [])
         if not isinstance(vals, list) or any(not isinstance(v, str) for v in vals):
             raise fail("%s must be a list of strings" % key)
     return RuleSpec(id=rid, family=fam, severity=sev, view=view, kinds=tuple(KINDS[k] for k in kinds),
-                    plain=plain, needs=tuple(needs), pattern=pattern, matcher=matcher, attack=tuple(r.get("attack", ())),
+                    plain=plain, needs=tuple(needs), pattern=pattern, matcher=matcher, context=ctx, attack=tuple(r.get("attack", ())),
                     benign=tuple(r.get("benign", ())), description=r.get("description", ""), origin=origin)

@@ -16,6 +16,7 @@ tokens are examined per context.
 import re
 
 from . import sre_cache
+from .context import is_prose
 
 MAX_TOKENS = 2048
 
@@ -135,18 +136,34 @@ def _breakout(toks, q):
         return None
     k1, v1, _ = toks[1]
     t2 = toks[2] if len(toks) > 2 else None
-    if k1 == _CMT or k1 == _SEMI:
+    if k1 == _SEMI:
         return 2
+    if k1 == _CMT:
+        # "--stat-count", "#define": a command-line option or a preprocessor word, not a comment
+        # closing the query (an injected comment ends the value or is followed by a space)
+        return None if v1[:2] == "--" and v1[2:3].isalpha() or v1[:1] == "#" and v1[1:2].isalpha() else 2
     if k1 == _LOGIC:
         if t2 is None:
             return None
+        need = _OPERAND_OF.get(v1)
+        if need is not None:
+            # what the grammar needs after this operator: "in" a list, "is" null/true/not ...
+            return 3 if need(t2) else None
         if _operand(t2) or t2[0] == _LOGIC:
             return 3
         if t2[0] in (_WORD, _KEY) and len(toks) > 3 and toks[3][0] in (_CMP, _LOGIC, _STR):
             return 4
         return None
     if k1 == _CMP:
-        return 3 if t2 is not None and (_operand(t2) or t2[0] in (_WORD, _CMT)) else None
+        if t2 is None:
+            return None
+        if _operand(t2) or t2[0] == _CMT:
+            return 3
+        # a column after a comparison, when what follows the column can end or join a condition
+        t3 = toks[3] if len(toks) > 3 else None
+        if t2[0] == _WORD and (t3 is None or t3[0] in (_CMT, _SEMI, _CLOSE) or (t3[0] == _LOGIC and t3[1] in _JOINERS)):
+            return 3
+        return None
     if k1 == _KEY and v1 in AFTER_BREAK:
         return 2
     if k1 == _KEY and v1 in ("union", "select") and _anywhere(toks[1:6]) == 0:
@@ -159,6 +176,16 @@ def _breakout(toks, q):
         return 3
     return None
 
+
+# operators whose right side the grammar fixes: anything else after them is not SQL
+_OPERAND_OF = {
+    "in": lambda t: t[0] == _OPEN,
+    "is": lambda t: t[0] == _NUM or (t[0] == _LOGIC and t[1] == "not"),
+    "like": lambda t: t[0] in _OPERAND, "rlike": lambda t: t[0] in _OPERAND,
+    "regexp": lambda t: t[0] in _OPERAND, "glob": lambda t: t[0] in _OPERAND,
+    "between": lambda t: t[0] in _OPERAND, "sounds": lambda t: t[1] == "like",
+    "escape": lambda t: t[0] == _STR, "not": lambda t: t[0] in _OPERAND or t[0] == _LOGIC,
+}
 
 _OBJECTS = frozenset(("table", "database", "user", "procedure", "function", "view", "index", "schema",
                       "trigger", "column", "login", "role", "temporary", "or"))
@@ -190,7 +217,20 @@ def _statement(toks, i):
         return nv in ("delay", "time")
     if v == "sleep":
         return nk in (_OPEN, _NUM) or nk == _FUNC
+    if v in ("use", "describe"):  # USE db / DESCRIBE table: one name, then the statement ends
+        return nk in (_WORD, _STR) and (i + 2 >= n or toks[i + 2][0] in (_SEMI, _CMT))
+    if v == "show":
+        return nv in _SHOWABLE
+    if v == "load":
+        return nv in ("data", "xml")
+    if v in ("copy", "merge", "handler"):
+        return nk in (_WORD, _STR) and i + 2 < n and toks[i + 2][1] in ("from", "to", "into", "using", "open", "read", "(")
     return nk in (_WORD, _KEY, _FUNC, _VAR, _OPEN, _NUM, _STR)
+
+
+_SHOWABLE = frozenset(("tables", "databases", "schemas", "columns", "fields", "grants", "variables", "status",
+                       "processlist", "full", "create", "index", "indexes", "keys", "triggers", "users", "privileges",
+                       "engines", "plugins", "warnings", "errors", "master", "slave", "binary", "global", "session"))
 
 
 def _anywhere(toks):
@@ -284,6 +324,13 @@ def detect(text, budget=None):
     n = len(text)
     if n < 2:
         return None
+    if ("`" in text or '"' in text) and is_prose(text):
+        # In prose, paired backticks (Markdown/reST code spans) and paired double quotes (how
+        # documentation marks names: the "len()" function) delimit words, not SQL strings or
+        # identifiers; a tautology or a union in them is still found below.
+        for q in '`"':
+            if q in text and text.count(q) % 2 == 0:
+                text = text.replace(q, " ")
     toks = _tokens(text, 0, budget)
     i = _anywhere(toks)
     if i < 0:
@@ -295,6 +342,8 @@ def detect(text, budget=None):
         if at < 0:
             continue
         rest = _tokens(text, at + 1, budget, 6)  # a breakout is decided by the first few tokens
+        if q == "`" and rest and rest[0][0] == _CMT and rest[0][1][:2] == "--" and rest[0][1][2:3] not in ("", " ", "\t", "\n", "\r"):
+            continue  # backticks quote MySQL identifiers, and MySQL's "--" comment needs a space after it
         ctx = [(_STR, text[:at], 0)] + rest
         end = _breakout(ctx, q)
         if end is not None:

@@ -16,12 +16,26 @@ from .lazy_re import LazyRe
 
 MAX_URL_PASSES = 3
 
-_PCT = LazyRe(r"%(?:u[0-9a-fA-F]{4}|[0-9a-fA-F]{2})")
+_PCT = LazyRe(r"%(?:[uU][0-9a-fA-F]{4}|[0-9a-fA-F]{2})")
 _ENTITY = LazyRe(r"&(?:#[xX][0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z]{2,8});?")
 _JSESC = LazyRe(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|u\{[0-9a-fA-F]{1,6}\}|[0-7]{3})")
 _COMMENT = LazyRe(r"/\*!\d{0,6}|/\*.{0,2048}?(?:\*/|$)|\*/|<!--|--!?>", re.S)  # MySQL /*!...*/ content runs
 _SPACE = LazyRe(r"\s+")
-_OVERLONG = LazyRe("[\xc0\xc1][\x80-\xbf]")
+# overlong UTF-8 (a character encoded in more bytes than it needs): 2 to 6 byte forms, as
+# percent-decoding left them (one latin-1 code point per byte); strict decoders refuse them,
+# old ones (IIS, Tomcat, some Java and PHP versions) decoded %c0%ae or %e0%80%ae to "."
+_OVERLONG = LazyRe("[\xc0\xc1][\x80-\xbf]|\xe0[\x80-\x9f][\x80-\xbf]|\xf0[\x80-\x8f][\x80-\xbf]{2}"
+                   "|\xf8[\x80-\x87][\x80-\xbf]{3}|\xfc[\x80-\x83][\x80-\xbf]{4}")
+_OVERLONG_LEAD = "\xc0\xc1\xe0\xf0\xf8\xfc"
+
+
+def _overlong(m):
+    s = m.group(0)
+    lead = ord(s[0])
+    value = lead & (0x1F if lead < 0xE0 else 0x0F if lead < 0xF0 else 0x07 if lead < 0xF8 else 0x03 if lead < 0xFC else 0x01)
+    for ch in s[1:]:
+        value = (value << 6) | (ord(ch) & 0x3F)
+    return chr(value)
 
 _NAMED = {
     "lt": "<", "gt": ">", "quot": '"', "apos": "'", "amp": "&", "tab": "\t", "newline": "\n",
@@ -77,8 +91,10 @@ def url_decode(text):
     out = _pct_decode(text)
     if out is text or out == text:
         return text
-    if "\xc0" in out or "\xc1" in out:  # overlong UTF-8 (%c0%ae = "."): an old evasion
-        out = _OVERLONG.sub(lambda m: chr(((ord(m.group(0)[0]) & 0x1F) << 6) | (ord(m.group(0)[1]) & 0x3F)), out)
+    for lead in _OVERLONG_LEAD:
+        if lead in out:  # overlong UTF-8 (%c0%ae, %e0%80%ae = "."): an old evasion
+            out = _OVERLONG.sub(_overlong, out)
+            break
     try:
         raw = out.encode("latin-1")
         return raw.decode("utf-8")
@@ -129,6 +145,10 @@ def js_unescape(text):
 
 
 _FOLD = None  # built on first use where str.translate exists: code point -> its ASCII fold
+# path separators and dots that best-fit mappings (Windows code pages, some URL decoders) turn into
+# ASCII: division and set-minus slashes, fraction slash, big solidi, small forms, one-dot leader
+_LOOKALIKES = {0x2215: "/", 0x2044: "/", 0x29F8: "/", 0xFE68: "\\", 0x2216: "\\", 0x29F9: "\\",
+               0x2024: ".", 0xFE52: "."}
 
 
 def fold_unicode(text):
@@ -142,7 +162,7 @@ def fold_unicode(text):
             return _fold_loop(text)
         points = list(range(0xFF01, 0xFF5F)) + list(range(0x2460, 0x2469)) + [0x24EA, 0x24FF, 0x3002, 0xFF61]
         points += list(range(0x24F5, 0x24FE)) + list(range(0x2776, 0x277F)) + list(range(0x2780, 0x2789))
-        points += list(range(0x278A, 0x2793)) + list(range(0x24B6, 0x24EA))
+        points += list(range(0x278A, 0x2793)) + list(range(0x24B6, 0x24EA)) + list(_LOOKALIKES)
         _FOLD = {o: _fold_loop(chr(o)) for o in points}
     return text.translate(_FOLD)
 
@@ -168,6 +188,8 @@ def _fold_loop(text):
             rep = chr(0x61 + o - 0x24D0)
         elif o == 0x3002 or o == 0xFF61:
             rep = "."
+        elif o in _LOOKALIKES:
+            rep = _LOOKALIKES[o]
         if rep is not None:
             if out is None:
                 out = list(text[:i])
