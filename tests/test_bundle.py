@@ -333,3 +333,77 @@ def test_lambda_edge_zip_carries_a_verified_bundle(keys, tmp_path):
     lines = [json.loads(x) for x in r.stdout.strip().splitlines()]
     assert lines[-1].get("status") != "403"                   # the bundle's alert-only policy is in force
     assert any(x.get("action") == "alert" for x in lines[:-1])
+
+
+def test_sidecar_takes_bundles_from_its_topic_and_refuses_old_ones(keys, tmp_path, broker, topic_prefix):
+    """The sidecar's [bundle] section on a real mosquitto: a signed bundle published (retained) on
+    edge-ssre/{device}/bundle switches the running guard to its policy; an older one is refused,
+    leaves the configuration as it was and is stored as a policy.rejected event."""
+    import paho.mqtt.client as mqtt
+    from test_sidecar import Probe, publisher, stop, wait_ready
+    p = topic_prefix
+    device = "gw-" + p.replace("/", "-")
+    store = tmp_path / "events.ring"
+    cfg = tmp_path / "sidecar.toml"
+    cfg.write_text("""broker = "{h}:{port}"
+inputs = ["{p}/raw/#"]
+output_prefix = "{p}-guarded"
+quarantine = "{p}-quarantine"
+device = "{d}"
+sink = "store:{store}"
+[bundle]
+trust = "{trust}"
+state = "{state}"
+""".format(h=broker.host, port=broker.port, p=p, d=device, store=store, trust=keys["root"][2],
+           state=tmp_path / "var" / "bundle.state"))
+    probe = Probe(broker, [p + "-guarded/#", p + "-quarantine/#"])
+    pub = publisher(broker)
+    proc = subprocess.Popen([sys.executable, "-m", "edge_ssre.cli", "run", "--config", str(cfg)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    attack = json.dumps(SQLI).encode()
+    topic = "edge-ssre/%s/bundle" % device
+    try:
+        assert wait_ready(pub, probe, p + "/raw/ready", p + "-guarded"), "sidecar not ready"
+        pub.publish(p + "/raw/a", attack, qos=1)
+        assert probe.wait(lambda m: m.topic == p + "-quarantine/" + p + "/raw/a")   # blocked by default
+        pub.publish(topic, make(keys, 5), qos=1, retain=True)                      # alert-only from now on
+        deadline = time.time() + 10
+        passed = []
+        while not passed and time.time() < deadline:
+            pub.publish(p + "/raw/b", attack, qos=1)
+            passed = probe.wait(lambda m: m.topic == p + "-guarded/" + p + "/raw/b", 0.3)
+        assert passed, "the bundle's policy did not reach the running guard"
+        pub.publish(topic, make(keys, 4, files={"policy.toml": b'mode = "enforce"\n'}), qos=1, retain=True)
+        time.sleep(1.0)
+        pub.publish(p + "/raw/c", attack, qos=1)
+        assert probe.wait(lambda m: m.topic == p + "-guarded/" + p + "/raw/c")      # still alert-only
+        assert not [m for m in probe.msgs if m.topic.endswith(topic)]               # bundles are not data
+    finally:
+        pub.publish(topic, b"", qos=1, retain=True)  # clear the retained bundle
+        code, err = stop(proc)
+        pub.loop_stop()
+        probe.close()
+    assert code == 0, err
+    assert "bundle site version 5 accepted" in err and "refused: rollback" in err
+    from edge_ssre.store.cli_events import open_existing
+    ev = open_existing(str(store))
+    rules = [decode(r)["rule"] for _, r in ev.iter_from(0)]
+    ev.close()
+    assert "policy.rejected" in rules
+
+
+def test_a_kept_copy_newer_than_the_state_is_recorded_at_restart(keys, tmp_path):
+    """A crash between keeping a bundle and recording its version: the restart installs the kept copy
+    (and says so); a kept copy the keys do not vouch for is refused, never applied."""
+    lines = []
+    state = str(tmp_path / "bundle.state")
+    inst = Installer(trust(keys), state, log=lines.append)
+    inst.install(make(keys, 1))
+    with open(inst.kept_path("site"), "wb") as fh:
+        fh.write(make(keys, 2))
+    assert [a.bundle.version for a in Installer(trust(keys), state, log=lines.append).installed()] == [2]
+    assert load_state(state).versions == {"site": 2} and "bundle site version 2 accepted" in lines
+    with open(inst.kept_path("site"), "wb") as fh:
+        fh.write(make(keys, 3, signer="stranger"))
+    assert Installer(trust(keys), state, log=lines.append).installed() == []
+    assert load_state(state).versions == {"site": 2} and any("refused: unknown-key" in x for x in lines)

@@ -533,3 +533,32 @@ def test_an_invalid_configuration_at_start_stops_the_component(tmp_path, monkeyp
     with pytest.raises(ValueError, match="own output"):
         gg.Component(nucleus, "gw-1", str(tmp_path)).start()
     assert nucleus.states == [] and nucleus.subs == {}
+
+
+def test_signed_bundles_from_the_configuration_outrank_it_and_refusals_reach_the_cloud(running, tmp_path):
+    """``bundle`` in the component configuration (docs/BUNDLES.md): the trust key is pinned in the work
+    folder on first use, the bundle's policy is applied, a later configuration's own policy does not
+    override it, and a rolled-back bundle is refused and reported upstream as policy.rejected."""
+    from test_bundle import make, make_keys
+    nucleus, out = running
+    keys = make_keys(tmp_path / "keys")
+    (tmp_path / "artifacts").mkdir()
+    path = tmp_path / "artifacts" / "site.bundle"  # {artifacts:path}/site.bundle in a deployment
+    path.write_bytes(make(keys, 3))  # alert-only
+    nucleus.deploy({"bundle": {"path": str(path), "trust": keys["root"][2]}})
+    assert wait_until(lambda: "bundle site version 3 accepted" in str(out)), str(out)
+    assert os.path.exists("bundle.trust") and os.path.exists("bundle.state")
+    nucleus.deliver("sensors/s-1/telemetry", ATTACK)
+    assert nucleus.published[-1][0] == "guarded/sensors/s-1/telemetry"       # the bundle's alert-only
+    nucleus.deploy({"policy": {"mode": "enforce", "families": {"cmdi": "block"}}})
+    assert wait_until(lambda: str(out).count("configuration applied") >= 2)
+    nucleus.deliver("sensors/s-2/telemetry", ATTACK)
+    assert nucleus.published[-1][0] == "guarded/sensors/s-2/telemetry"       # still the bundle's policy
+    old = tmp_path / "artifacts" / "old.bundle"
+    old.write_bytes(make(keys, 2, files={"policy.toml": b'mode = "enforce"\n'}))
+    nucleus.deploy({"bundle": {"path": str(old), "trust": keys["root"][2]}})
+    assert wait_until(lambda: "refused: rollback" in str(out)), str(out)
+    events = lambda: [rec for _, p in list(nucleus.iot) for _, rec in cbor2.loads(p)]  # noqa: E731
+    assert wait_until(lambda: any(r["rule"] == "policy.rejected" for r in events()))
+    nucleus.deliver("sensors/s-3/telemetry", ATTACK)
+    assert nucleus.published[-1][0] == "guarded/sensors/s-3/telemetry"

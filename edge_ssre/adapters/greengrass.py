@@ -53,7 +53,8 @@ DEFAULTS = {
     "policy": {"mode": "enforce"},
     "telemetry": {"unknown_topics": "alert"},
 }
-KNOWN_KEYS = tuple(DEFAULTS) + ("accessControl",)
+KNOWN_KEYS = tuple(DEFAULTS) + ("accessControl", "bundle")
+BUNDLE_KEYS = ("path", "trust", "groups")  # docs/BUNDLES.md; the state lives in the work folder
 
 
 # ---- configuration ------------------------------------------------------------------------------
@@ -61,7 +62,7 @@ class Settings:
     """One validated component configuration; built whole, then swapped in whole."""
 
     __slots__ = ("raw", "profile_name", "profile", "log_level", "inputs", "output_prefix", "quarantine",
-                 "store_path", "uplink_topic", "uplink_format", "policy", "telemetry", "access_control")
+                 "store_path", "uplink_topic", "uplink_format", "policy", "telemetry", "access_control", "bundle")
 
     def same_guard(self, other):
         """Whether ``other`` inspects exactly as this one does (same profile, policy and telemetry)."""
@@ -165,7 +166,31 @@ def parse_configuration(conf, thing="device", work="."):
     if acl is not None and not isinstance(acl, dict):
         raise _fail("accessControl", "must be an object of IPC services")
     s.access_control = acl
+    s.bundle = _bundle_settings(conf.get("bundle"), work)
     return s
+
+
+def _bundle_settings(b, work):
+    """``bundle``: {path: the signed bundle (usually an artifact path), trust: the public key file,
+    groups: this device's groups}; None when absent."""
+    if b is None:
+        return None
+    if not isinstance(b, dict):
+        raise _fail("bundle", "must be an object { path, trust, groups }")
+    for key in b:
+        if key not in BUNDLE_KEYS:
+            raise _fail("bundle." + key, "unknown key; expected one of %s" % ", ".join(BUNDLE_KEYS))
+    out = {}
+    for key in ("path", "trust"):
+        value = b.get(key)
+        if value is not None and (not isinstance(value, str) or not value):
+            raise _fail("bundle." + key, "must be a file path")
+        out[key] = value.replace(WORK_VARIABLE, work) if value else None
+    groups = b.get("groups", [])
+    if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
+        raise _fail("bundle.groups", "must be a list of group names")
+    out["groups"] = tuple(groups)
+    return out
 
 
 # ---- least privilege: the topics a configuration uses, as the nucleus authorizes them -------------
@@ -357,6 +382,8 @@ class Component:
         self._pending = threading.Event()
         self._wake = threading.Event()
         self._apply_lock = threading.Lock()
+        self.bundles = None  # a Delivery once a trust key is pinned (docs/BUNDLES.md)
+        self._bundle_seen = None
 
     # ---- configuration --------------------------------------------------------------------
     def check(self, conf):
@@ -417,6 +444,7 @@ class Component:
             guard = self.adapter.guard
             if not new.same_guard(old):
                 guard = self.guard_for(new, guard.sink)
+            rebuilt = guard is not self.adapter.guard
             try:
                 self.adapter.reconfigure(guard, new.inputs, new.output_prefix, new.quarantine)
             except Exception as exc:  # e.g. UnauthorizedError on a new input: keep the old route
@@ -426,6 +454,9 @@ class Component:
                 self.log("error", "configuration update rejected (subscribing failed); the running "
                                   "configuration stays: %s" % self.last_error)
                 return False
+            if self.bundles is not None and rebuilt:
+                self.bundles.retarget(guard)  # signed bundles stay in force over the configuration's policy
+            self._bundle_update(new)
             self.uplink.topic = new.uplink_topic
             self.uplink.set_format(new.uplink_format)
             self.log.level = LOG_LEVELS.index(new.log_level)
@@ -447,6 +478,7 @@ class Component:
         self.log.level = LOG_LEVELS.index(s.log_level)
         self.store = EventStore.from_profile(s.profile, path=s.store_path, device=self.thing)
         guard = self.guard_for(s, StoreSink(self.store, device=self.thing))
+        self._bundle_update(s, guard)
         self.adapter = IpcAdapter(guard, self.client, s.inputs, s.output_prefix, s.quarantine, self.log)
         self.uplink = GreengrassUplink(self.store, s.uplink_topic, client=self.client, format=s.uplink_format)
         self.client.subscribe_to_validate_configuration_updates(on_stream_event=self.on_validate)
@@ -455,6 +487,49 @@ class Component:
         self.client.update_state(state="RUNNING")
         self.log("info", "running on %s: inputs %s -> %s/, events to %s (%s)"
                  % (self.thing, ", ".join(s.inputs), s.output_prefix, s.uplink_topic, s.uplink_format))
+
+    # ---- signed bundles --------------------------------------------------------------------------
+    def _bundle_update(self, settings, guard=None):
+        """Pin the trust key on first use (a copy in the work folder: a later configuration cannot swap
+        it; rotation is a signed bundle's job), apply the kept bundles, then offer ``bundle.path``
+        when it changed. Once a key is pinned, bundles stay in force even if the configuration drops
+        its ``bundle`` key: a configuration cannot take the device back to an unsigned policy."""
+        from ..bundle.delivery import Delivery
+        from ..bundle.format import MAX_BUNDLE_BYTES
+        from ..bundle.install import Identity, Installer
+        from ..bundle.state import replace_file
+        from ..bundle.trust import TrustStore
+        conf = settings.bundle or {}
+        pinned = os.path.join(self.work, "bundle.trust")
+        if self.bundles is None:
+            if not os.path.exists(pinned):
+                if not conf.get("trust"):
+                    return
+                with open(conf["trust"], "rb") as fh:
+                    data = fh.read(1 << 20)
+                TrustStore.from_bytes(data, conf["trust"])  # a bad key file is refused before it is pinned
+                replace_file(pinned, data)
+            installer = Installer(TrustStore.load(pinned), os.path.join(self.work, "bundle.state"),
+                                  Identity(self.thing, conf.get("groups", ()), settings.profile_name),
+                                  events=self.store, base_profile=settings.profile,
+                                  log=lambda text: self.log("info", text))
+            self.bundles = Delivery(installer, guard or self.adapter.guard).start()
+        elif conf.get("trust"):
+            with open(conf["trust"], "rb") as fh, open(pinned, "rb") as pin:
+                if fh.read(1 << 20) != pin.read(1 << 20):
+                    self.log("warn", "bundle.trust differs from the pinned key; keys change through signed "
+                                     "bundles only (docs/BUNDLES.md)")
+        path = conf.get("path")
+        if path:
+            try:
+                st = os.stat(path)
+                seen = (path, st.st_ino, st.st_size, st.st_mtime_ns)
+                if seen != self._bundle_seen:
+                    with open(path, "rb") as fh:
+                        self.bundles.offer(fh.read(MAX_BUNDLE_BYTES + 1), path)
+                    self._bundle_seen = seen
+            except OSError as exc:
+                self.log("error", "bundle.path %s: %s" % (path, exc.strerror or exc))
 
     def run(self, stop=None, interval=1.0):
         """Drain the uplink every ``interval`` seconds and apply configuration updates as they come."""

@@ -173,6 +173,7 @@ class Sidecar:
         # else run() raises BrokerError (exit 3); once running, a lost broker is retried for ever.
         # Connection trouble seen before that is kept for the error, not logged line by line.
         self.connect_timeout = connect_timeout
+        self.delivery = self.watcher = self.bundle_topic = None  # signed bundles: use_bundles()
         self._starting = True
         self._start_problem = None
         if client == "paho":
@@ -220,6 +221,8 @@ class Sidecar:
     def _on_connect(self, client):
         # retain-as-published (MQTT 5): a retained reading stays retained when republished
         client.subscribe(self.inputs, qos=1, retain_as_published=True)
+        if self.bundle_topic:
+            client.subscribe([self.bundle_topic], qos=1)
 
     def _on_oversize(self, topic, size, qos):
         """A PUBLISH too large to take in whole: already acknowledged and read past; blocked."""
@@ -236,6 +239,13 @@ class Sidecar:
                 st.errors += 1
 
     def _on_message(self, topic, payload, qos, retain, mid, props):
+        if topic == self.bundle_topic and self.delivery is not None:
+            # a signed bundle (docs/BUNDLES.md), never inspected or republished as data: installed and
+            # applied, or refused (logged, a policy.rejected event) with the running configuration kept
+            self.delivery.offer(payload, "mqtt " + topic)
+            if qos:
+                self._ack((self.client.epoch, mid, qos))
+            return
         item = (time.perf_counter(), topic, payload, qos, retain, forwardable(props) if props else None,
                 (self.client.epoch, mid, qos) if qos else None)
         try:
@@ -422,6 +432,10 @@ class Sidecar:
         self._starting = False
 
     def run(self, duration=None):
+        if self.delivery is not None:
+            self.delivery.start()  # the bundles accepted before, before the first message
+        if self.watcher is not None:
+            self.watcher.start()
         self._wait_connected()
         if self.uplink is not None:
             self.uplink.start()
@@ -462,12 +476,28 @@ class Sidecar:
             time.sleep(0.01)
         self.client.stop(timeout=max(0.2, (end - time.monotonic()) / 3))
         self.out.stop(timeout=max(0.2, (end - time.monotonic()) / 2))
+        if self.watcher is not None:
+            self.watcher.stop()
         if self.uplink is not None:
             self.uplink.drain(timeout=10.0, while_delivering=True)
             self.uplink.stop(timeout=1.0)
 
     def stop(self, *_):
         self.stop_event.set()
+
+    def use_bundles(self, conf, device="", profile=None, events=None):
+        """Signed bundles (``[bundle]``): applied from the kept copies at start, then from the bundle
+        topic and the watched file; refusals are logged and stored as policy.rejected events."""
+        from ..bundle.delivery import BundleWatcher, Delivery
+        from ..bundle.install import Identity, Installer
+        from ..bundle.trust import TrustStore
+        identity = Identity(device or None, conf["groups"], getattr(profile, "name", None))
+        installer = Installer(TrustStore.load(conf["trust"]), conf["state"], identity, events=events,
+                              base_profile=profile, log=self._log)
+        self.delivery = Delivery(installer, self.guard)
+        self.bundle_topic = conf["topic"]
+        if conf["watch"]:
+            self.watcher = BundleWatcher(conf["watch"], self.delivery, conf["interval"])
 
 
 def build(conf, label="<command line>"):
@@ -501,6 +531,14 @@ def build(conf, label="<command line>"):
                  connect_timeout=cfg.connect_timeout)
     sc.uplink = uplink
     sc.store = store
+    if cfg.bundle is not None:
+        from ..bundle.format import BundleError
+        try:
+            sc.use_bundles(cfg.bundle, cfg.device, cfg.profile, store)
+        except (OSError, BundleError) as exc:
+            raise cfg.where.fail("bundle.trust", str(exc)) from None
+        except ImportError as exc:
+            raise cfg.where.fail("bundle", "%s" % exc) from None
     return sc, store
 
 

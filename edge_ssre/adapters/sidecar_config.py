@@ -23,6 +23,9 @@ Keys (see ``mqtt_sidecar``'s docstring for what each does)::
     [policy], [telemetry]               checked by their own parsers
     [uplink]  host, port, topic, client_id, ca, cert, key, rate_limit (msgs/s), max_backoff (s),
               format ("cbor" | "ocsf")
+    [bundle]  trust (PEM or JSON trust store, required), state (anti-rollback file, required),
+              topic (default "edge-ssre/{device}/bundle"; "" subscribes to none), watch (a bundle file),
+              interval (s between looks at watch, default 5), groups (this device's groups)
 """
 
 from ..errors import PolicyError
@@ -30,10 +33,11 @@ from ..tomlload import (Where, describe, want_bool, want_choice, want_int, want_
                         want_table)
 
 KEYS = ("broker", "inputs", "output_prefix", "quarantine", "profile", "sink", "device", "stats_interval",
-        "queue_depth", "policy", "telemetry", "uplink")
+        "queue_depth", "policy", "telemetry", "uplink", "bundle")
 BROKER_KEYS = ("host", "port", "tls", "username", "password", "client_id", "protocol", "client",
                "session_expiry", "connect_timeout", "keepalive")
 TLS_KEYS = ("ca", "cert", "key", "insecure")
+BUNDLE_KEYS = ("trust", "state", "topic", "watch", "interval", "groups")
 UPLINK_KEYS = ("host", "port", "topic", "client_id", "ca", "cert", "key", "rate_limit", "max_backoff", "format")
 # the command-line option each key comes from when given there (errors then name the option)
 OPTIONS = {"broker": "--broker", "inputs": "--input", "output_prefix": "--output-prefix",
@@ -52,7 +56,8 @@ class SidecarConfig:
 
     __slots__ = ("host", "port", "tls", "username", "password", "client_id", "protocol", "client",
                  "session_expiry", "connect_timeout", "keepalive", "inputs", "output_prefix", "quarantine", "profile",
-                 "policy", "telemetry", "sink", "device", "stats_interval", "queue_depth", "uplink", "where")
+                 "policy", "telemetry", "sink", "device", "stats_interval", "queue_depth", "uplink", "bundle",
+                 "where")
 
     def __init__(self, **values):
         for name in self.__slots__:
@@ -234,7 +239,39 @@ def parse(conf, label="<command line>"):
             raise where.fail("sink" if cfg.sink is not None else "uplink",
                              "[uplink] forwards the event store's records: it needs sink = \"store:PATH\"")
         cfg.uplink = _uplink(where, conf["uplink"])
+    if "bundle" in conf:
+        cfg.bundle = _bundle(where, conf["bundle"], cfg)
     return cfg
+
+
+def _bundle(where, value, cfg):
+    """The signed-bundle delivery (docs/BUNDLES.md): trust, state, topic, watched file."""
+    b = want_table(where, "bundle", value, BUNDLE_KEYS)
+    for key in ("trust", "state"):
+        if key not in b:
+            raise where.fail("bundle." + key, "missing: [bundle] needs trust (the public key file) and state "
+                                              "(the anti-rollback state file)")
+    out = {"trust": want_str(where, "bundle.trust", b["trust"]), "state": want_str(where, "bundle.state", b["state"]),
+           "watch": want_str(where, "bundle.watch", b["watch"]) if "watch" in b else None,
+           "interval": want_number(where, "bundle.interval", b.get("interval", 5), hi=3600, above=0, unit="seconds"),
+           "groups": _names(where, "bundle.groups", b.get("groups", []))}
+    topic = want_str(where, "bundle.topic", b.get("topic", "edge-ssre/{device}/bundle"), empty=True)
+    if "{device}" in topic and not cfg.device:
+        raise where.fail("bundle.topic", "%r names the device: set device = \"...\"" % topic)
+    out["topic"] = publishable(where, "bundle.topic", topic.replace("{device}", cfg.device)) if topic else None
+    if out["topic"] and _reaches(cfg, out["topic"]):
+        raise where.fail("bundle.topic", "%r is under the sidecar's own output or quarantine prefix" % out["topic"])
+    return out
+
+
+def _names(where, key, value):
+    if not isinstance(value, list):
+        raise where.fail(key, "must be an array of names, got %s" % describe(value))
+    return [want_str(where, key, v) for v in value]
+
+
+def _reaches(cfg, topic):
+    return any(topic == p or topic.startswith(p + "/") for p in (cfg.output_prefix, cfg.quarantine) if p)
 
 
 def _outside_inputs(where, cfg):

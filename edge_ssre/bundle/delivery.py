@@ -13,7 +13,7 @@ with the reason and becomes a ``policy.rejected`` event (``Installer.events``).
 import os
 import threading
 
-from .format import MAX_BUNDLE_BYTES, BundleError
+from .format import MAX_BUNDLE_BYTES, BundleError, parse
 
 DEFAULT_TOPIC = "edge-ssre/{device}/bundle"
 
@@ -27,6 +27,7 @@ class Delivery:
         self.accepted = 0
         self.refused = 0
         self.last = None          # the Accepted bundle applied last
+        self._applied = {}        # manifest digest -> Accepted: offered again (a retained message), a no-op
         self._lock = threading.Lock()
 
     def start(self):
@@ -35,11 +36,25 @@ class Delivery:
             self._apply(accepted)
         return self
 
+    def retarget(self, guard):
+        """A new guard (rebuilt for a configuration change): the applied bundles again, in order."""
+        from .install import apply
+        with self._lock:
+            self.guard = guard
+            for accepted in self._applied.values():
+                apply(accepted, guard, self.monitor)
+
     def offer(self, data, origin=""):
         """Install and apply ``data``; returns the ``Accepted`` bundle, or None when refused."""
         if data is None or len(data) > MAX_BUNDLE_BYTES:
             data = b""  # refused below as malformed, and reported
         with self._lock:
+            try:
+                same = self._applied.get(parse(bytes(data)).digest)
+            except BundleError:
+                same = None
+            if same is not None:
+                return same
             try:
                 accepted = self.installer.install(bytes(data))
             except BundleError:
@@ -51,6 +66,7 @@ class Delivery:
     def _apply(self, accepted):
         from .install import apply
         apply(accepted, self.guard, self.monitor)
+        self._applied[accepted.bundle.digest] = accepted
         self.accepted += 1
         self.last = accepted
         if self.on_apply is not None:

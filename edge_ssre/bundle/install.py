@@ -280,12 +280,11 @@ class Installer(Verifier):
             try:
                 with open(os.path.join(d, f), "rb") as fh:
                     data = fh.read()
-                try:
-                    out.append(self.verify(data, state, allow_current=True))
-                except BundleError as exc:
-                    if exc.reason != "rollback":
-                        raise
-                    out.append(self.install(data))  # only when newer than recorded; raises otherwise
+                accepted = self.verify(data, state, allow_current=True)
+                m = accepted.bundle.manifest
+                if m["version"] > state.versions.get(m["name"], 0):
+                    accepted = self.install(data)  # kept but not yet recorded: record it now
+                out.append(accepted)
             except BundleError as exc:
                 self._rejected(exc, None, f)
             except OSError:

@@ -7,7 +7,7 @@ import sys
 DEFAULT_STORE = os.environ.get("EDGE_SSRE_STORE", "/var/lib/edge-ssre/events.ring")
 
 
-def _open(path):
+def open_existing(path):
     """The store at ``path``, sized by its header (a truncated file keeps its capacity), else
     by the file's size."""
     from . import EventStore
@@ -45,7 +45,7 @@ def _line(rec):
 def main(args):
     path = args.store or DEFAULT_STORE
     try:
-        store = _open(path)
+        store = open_existing(path)
     except FileNotFoundError as exc:
         sys.stderr.write("edge-ssre: %s\n" % exc)
         return 2
